@@ -1,0 +1,60 @@
+"""The ``repro`` command. Each subcommand lives in ``repro/commands/<name>.py`` and exposes
+``add_arguments(parser)`` and ``run(args) -> int``; this module only dispatches, importing a subcommand (and so
+TensorFlow) only when it runs. A :class:`~repro.errors.ReproError` prints one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMANDS: dict[str, str] = {
+    "reproduce": "run the whole study: predictions, attributions, curves, criteria, table, figures, claims",
+    "attribute": "compute attribution maps for a model and images, cached by model/image/method/parameters",
+    "evaluate": "N-Ord, S-Ord, TPN and TPS for saved attribution maps (.npy/.npz) you bring",
+    "check-claims": "test the conclusions of Section 4.2 against a results table",
+    "figures": "draw Figures 2-7 from a results directory",
+    "merge": "join the outputs of sharded runs (refuses shards made with different settings)",
+    "manifest": "regenerate or verify data_manifest.csv (the 9600 ImageNet validation images)",
+    "train-embedded": "retrain the embedded offline model on the generated shapes data",
+}
+
+
+def _module(name: str):
+    return importlib.import_module(f"repro.commands.{name.replace('-', '_')}")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only`` set, import just that subcommand's arguments."""
+    parser = argparse.ArgumentParser(
+        prog="repro",
+        description="Interpreting Interpretations (Wang et al.): necessity and sufficiency criteria for attributions.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if only == name:
+            _module(name).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from repro.errors import ReproError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(only=command if command in SUBCOMMANDS else None)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(_module(args.command).run(args) or 0)
+    except ReproError as exc:
+        print(f"repro {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
