@@ -1,0 +1,26 @@
+"""``repro merge``: join the run directories of a sharded study (``repro reproduce --shard i/N``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("shards", nargs="+", type=Path, help="run directories of the shards")
+    p.add_argument("--out", type=Path, required=True, help="merged run directory")
+    p.add_argument("--no-figures", action="store_true", help="only assemble results.csv")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from repro.commands.reproduce import finish
+    from repro.pipeline import merge_runs
+
+    results = merge_runs(args.shards, args.out)
+    print(f"[repro] merged {len(args.shards)} shard(s) into {results}")
+    if args.no_figures:
+        return 0
+    profile = json.loads((args.out / "config.json").read_text())["profile"]
+    return finish(args.out, results, profile)

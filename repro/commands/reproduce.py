@@ -1,0 +1,95 @@
+"""``repro reproduce``: the whole study, resumable (see :mod:`repro.pipeline`)."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import time
+from pathlib import Path
+
+from repro.attributions import METHODS
+from repro.pipeline import PROFILES, make_config, open_study, parse_shard, run_study
+
+
+def steps_arg(text: str) -> int | str:
+    """``--steps``: a positive integer K, or ``exact`` for every pixel count."""
+    if text == "exact":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'exact', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'exact', got {text!r}")
+    return value
+
+
+def add_study_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments shared by every command that defines a study."""
+    p.add_argument("--profile", choices=PROFILES, default="embedded",
+                   help="embedded: offline shapes model and data (default); paper: VGG16 + ImageNet (9600 images)")
+    p.add_argument("--out", type=Path, default=None, help="run directory (default results/<profile>)")
+    p.add_argument("--limit", type=int, default=None, dest="num_images",
+                   help="use only the first N images (a slice of the study)")
+    p.add_argument("--imagenet-dir", default=None, help="ILSVRC2012 validation images (flat or per-wnid folders)")
+    p.add_argument("--manifest", default=None, help="image list (default data_manifest.csv)")
+    p.add_argument("--weights", default=None,
+                   help="VGG16: 'imagenet' (Keras download, default) or a local .h5 file; embedded: a retrained .h5")
+    p.add_argument("--methods", nargs="+", choices=list(METHODS), default=None, help="subset of methods")
+    p.add_argument("--steps", type=steps_arg, default=None,
+                   help="points per perturbation curve K (default 100) or 'exact'")
+    p.add_argument("--score", choices=("probability", "logit"), default=None, help="class score the criteria read")
+    p.add_argument("--target", choices=("top1", "label"), default=None, help="explained class (default top1)")
+    p.add_argument("--seed", type=int, default=None, help="seed of SmoothGrad noise, Random maps, generated data")
+    p.add_argument("--chunk-size", type=int, default=None, help="images per atomically written chunk (16)")
+    p.add_argument("--batch-size", type=int, default=None, help="forward batch size (64); changes no number")
+    p.add_argument("--quick", action="store_true", help="smoke-run preset: 10 curve steps, 8 IG steps, 8 SG samples")
+
+
+def config_from_args(args: argparse.Namespace):
+    return make_config(
+        args.profile, quick=args.quick, weights=args.weights, imagenet_dir=args.imagenet_dir,
+        manifest=args.manifest, num_images=args.num_images, methods=args.methods, steps=args.steps,
+        score=args.score, target=args.target, seed=args.seed, chunk_size=args.chunk_size,
+        batch_size=args.batch_size, shard=parse_shard(getattr(args, "shard", None)),
+    )
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_study_arguments(p)
+    p.add_argument("--shard", default=None, help="i/N: run every N-th chunk (default: SLURM array index if set)")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+    out = args.out or Path("results") / cfg.profile
+    t0 = time.perf_counter()
+    study = open_study(cfg, out)
+    print(f"[repro] {cfg.profile} profile: {len(study.source.ids)} images x {len(cfg.methods)} methods -> {out}")
+    results = run_study(study, progress=not args.no_progress)
+    if results is None:
+        print(f"[repro] shard {cfg.shard[0]}/{cfg.shard[1]} done; run the other shards, then `repro merge`")
+        return 0
+    status = finish(out, results, cfg.profile)
+    print(f"[repro] finished in {time.perf_counter() - t0:.0f} s; table: {results}")
+    return status
+
+
+def finish(out: Path, results: Path, profile: str) -> int:
+    """Figures and claims, redone only when ``results.csv`` changed (a finished run re-run is a no-op)."""
+    from repro.claims import check_claims
+    from repro.figures import draw_all
+    from repro.store import atomic_write_text
+
+    stamp = out / ".finished"
+    digest = hashlib.sha1(results.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        print("[repro] results unchanged since the last run: figures and claims are up to date")
+        report = check_claims(out, profile, write=False)
+    else:
+        draw_all(out)
+        report = check_claims(out, profile)
+        atomic_write_text(stamp, digest)
+    print(report.summary())
+    return report.exit_code
