@@ -1,0 +1,226 @@
+"""Decode one image file into raw RGB pixels, with a clear error for every input that cannot be read.
+
+Contract of :func:`read_rgb`: ``path -> (H, W, 3)`` float32 holding integers in ``[0, 255]`` (8-bit RGB), resized
+by :func:`resize_and_crop` when ``size`` is given. Every failure is an :class:`~repro.errors.ImageReadError`
+whose message starts with the file's path and says what is wrong.
+
+Conversions to 8-bit RGB (one documented rule per PIL mode, :func:`to_rgb8`):
+
+* ``RGB``: unchanged. ``L`` (grayscale) and ``1`` (bilevel, 0/255): the gray value replicated to R = G = B.
+* ``RGBA``, ``LA``, ``PA``, ``RGBa``, ``La`` and palette images with a transparent entry: composited on **black**,
+  ``out = round(c * a / 255)`` per channel. Reason: in this study black is the baseline, the image with no
+  information, so a fully transparent pixel becomes exactly a "removed" pixel; partial transparency scales the
+  colour towards it (premultiplied alpha). Keras's ``load_img`` instead drops alpha and keeps whatever colour
+  hides under a transparent pixel.
+* ``P`` (palette) without transparency and ``CMYK``, ``YCbCr``: PIL's ``convert("RGB")`` (CMYK without ICC
+  colour management: ``R = 255 - C - K`` clipped, and so on).
+* 16-bit grayscale (``I;16``, ``I;16B``, ``I;16L``; a PNG that PIL opens as 32-bit ``I`` is first checked to
+  hold 0..65535, a PNG being at most 16 bits deep): scaled ``round(v * 255 / 65535)``, so 65535 -> 255 and 257 -> 1. PIL's own ``convert("L")`` clips
+  instead (every value above 255 becomes white), which is why it is not used.
+* Any other mode (32-bit integer or float TIFF, ...): an error naming the mode, never a guess.
+* EXIF orientation is applied first (``ImageOps.exif_transpose``), so a phone photo is upright as a viewer shows
+  it. Keras's ``load_img`` ignores EXIF orientation.
+
+Damaged files: a truncated file raises (PIL's ``ImageFile.LOAD_TRUNCATED_IMAGES``, which would fill the missing
+part with grey, is forced off while decoding, whatever another library set globally). A file PIL cannot identify
+(empty, not an image, destroyed header) raises. Limitation: damage inside the entropy-coded data of a JPEG that
+libjpeg recovers from with only a warning decodes to a damaged picture without error; no decoder can tell that
+without a checksum of the original file.
+
+Resizing, :func:`resize_and_crop`: the largest centred crop with the target's aspect ratio (a square for 224 x 224),
+resized to the target with PIL's bilinear filter (antialiased when shrinking). This is exactly
+``keras.utils.load_img(path, target_size=(224, 224), keep_aspect_ratio=True, interpolation="bilinear")``; Keras's
+default ``load_img(path, target_size=(224, 224))`` instead squashes the whole image to 224 x 224 (aspect ratio
+lost) with nearest-neighbour sampling. The crop is nearly the same as "shorter side to 224, then centre crop"
+(it crops before resampling instead of after). Images smaller than the target (even 1 x 1) are enlarged the same
+way: a 1 x 1 image becomes a constant 224 x 224 image of its colour.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from repro.errors import ImageReadError
+
+IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png")
+"""File name endings (case-insensitive) that :class:`~repro.data.folder.FolderSource` lists."""
+
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+_CONVERT_MODES = ("P", "CMYK", "YCbCr")
+_SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
+
+
+def _fail(path: str | os.PathLike, problem: str) -> ImageReadError:
+    return ImageReadError(f"{path}: {problem}")
+
+
+def open_image(path: str | os.PathLike) -> Image.Image:
+    """Open and fully decode an image file, with truncation treated as an error.
+
+    Args:
+        path: the image file.
+    Returns:
+        The decoded PIL image in its own mode, EXIF orientation applied.
+    Raises:
+        ImageReadError: missing file, a directory, an empty file, a file PIL cannot identify, a truncated or
+            otherwise undecodable file. The message starts with ``path``.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise _fail(p, "is a directory, not an image file")
+    if not p.exists():
+        raise _fail(p, "no such file")
+    if p.stat().st_size == 0:
+        raise _fail(p, "empty file (0 bytes)")
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with Image.open(p) as img:
+            img.load()
+            if img.mode == "I" and img.format == "PNG":  # a PNG is at most 16 bits deep
+                values = np.asarray(img)
+                if values.min() < 0 or values.max() > 65535:
+                    raise _fail(p, f"16-bit PNG holds values outside 0..65535 ({values.min()}..{values.max()})")
+                img = Image.fromarray(values.astype(np.uint16))
+            return ImageOps.exif_transpose(img)
+    except PermissionError:
+        raise _fail(p, "permission denied") from None
+    except UnidentifiedImageError:
+        raise _fail(p, "not an image file PIL can identify (wrong format or destroyed header)") from None
+    except Image.DecompressionBombError as exc:
+        raise _fail(p, f"refused, too many pixels ({exc})") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise _fail(p, f"cannot be decoded, the file is damaged or truncated ({exc})") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
+def _composite_on_black(rgba: np.ndarray) -> np.ndarray:
+    """``(H, W, 4)`` uint8 RGBA -> ``(H, W, 3)`` uint8, ``round(c * a / 255)``."""
+    rgb = rgba[..., :3].astype(np.float64)
+    alpha = rgba[..., 3:4].astype(np.float64) / 255.0
+    return np.rint(rgb * alpha).astype(np.uint8)
+
+
+def to_rgb8(img: Image.Image, path: str | os.PathLike = "<image>") -> np.ndarray:
+    """Convert a decoded image of any supported mode to 8-bit RGB by the rules of the module docstring.
+
+    Args:
+        img: a decoded PIL image.
+        path: the file it came from, for error messages.
+    Returns:
+        ``(H, W, 3)`` uint8 RGB.
+    Raises:
+        ImageReadError: a mode without a documented conversion.
+    """
+    mode = img.mode
+    if mode == "RGB":
+        return np.asarray(img, dtype=np.uint8).copy()
+    if mode in ("L", "1"):
+        gray = np.asarray(img.convert("L"), dtype=np.uint8)
+        return np.repeat(gray[..., None], 3, axis=2)
+    if mode == "P" and "transparency" in img.info:
+        return _composite_on_black(np.asarray(img.convert("RGBA"), dtype=np.uint8))
+    if mode in _ALPHA_MODES:
+        return _composite_on_black(np.asarray(img.convert("RGBA"), dtype=np.uint8))
+    if mode in _CONVERT_MODES:
+        return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+    if mode in _SIXTEEN_BIT_MODES:
+        values = np.asarray(img).astype(np.float64)
+        gray = np.rint(values * (255.0 / 65535.0)).astype(np.uint8)
+        return np.repeat(gray[..., None], 3, axis=2)
+    raise _fail(path, f"unsupported pixel mode {mode!r} (supported: RGB, RGBA, L, LA, 1, P, PA, CMYK, YCbCr, "
+                      "16-bit grayscale)")
+
+
+def crop_box(width: int, height: int, target_width: int, target_height: int) -> tuple[int, int, int, int]:
+    """The largest centred box of the target's aspect ratio inside a ``width x height`` image.
+
+    Integer arithmetic as in Keras's ``load_img(keep_aspect_ratio=True)``: the crop height is
+    ``min(height, width * target_height // target_width)`` (and symmetrically the width), placed at
+    ``(size - crop) // 2``.
+
+    Returns:
+        ``(left, upper, right, lower)`` in pixels, PIL's box convention.
+    """
+    crop_h = min(height, (width * target_height) // target_width)
+    crop_w = min(width, (height * target_width) // target_height)
+    top = (height - crop_h) // 2
+    left = (width - crop_w) // 2
+    return left, top, left + crop_w, top + crop_h
+
+
+def resize_and_crop(rgb: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Centre crop to the target aspect ratio, then bilinear resize (see the module docstring).
+
+    Args:
+        rgb: ``(H, W, 3)`` uint8 RGB.
+        size: target side ``S`` (square) or ``(height, width)``.
+    Returns:
+        ``(S, S, 3)`` (or ``(height, width, 3)``) uint8 RGB. Equal to
+        ``keras.utils.load_img(..., target_size=size, keep_aspect_ratio=True, interpolation="bilinear")``.
+    """
+    th, tw = (size, size) if isinstance(size, (int, np.integer)) else (int(size[0]), int(size[1]))
+    if th < 1 or tw < 1:
+        raise ValueError(f"target size must be positive, got {size}")
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"resize_and_crop expects (H, W, 3) uint8, got {rgb.shape} {rgb.dtype}")
+    h, w = rgb.shape[:2]
+    if (h, w) == (th, tw):
+        return rgb.copy()
+    img = Image.fromarray(rgb, mode="RGB")
+    out = img.resize((tw, th), Image.Resampling.BILINEAR, box=crop_box(w, h, tw, th))
+    return np.asarray(out, dtype=np.uint8).copy()
+
+
+def read_rgb(path: str | os.PathLike, size: int | tuple[int, int] | None = None) -> np.ndarray:
+    """Read an image file as raw RGB.
+
+    Args:
+        path: the image file (JPEG, PNG, or anything PIL decodes to a supported mode).
+        size: ``None`` keeps the file's size; an int ``S`` or ``(height, width)`` applies :func:`resize_and_crop`.
+    Returns:
+        ``(H, W, 3)`` float32 with integer values in ``[0, 255]``.
+    Raises:
+        ImageReadError: the file cannot be read or converted; the message starts with ``path``.
+    """
+    img = open_image(path)
+    rgb = to_rgb8(img, path)
+    if rgb.shape[0] < 1 or rgb.shape[1] < 1:
+        raise _fail(path, f"has no pixels (size {rgb.shape[1]}x{rgb.shape[0]})")
+    if size is not None:
+        rgb = resize_and_crop(rgb, size)
+    return rgb.astype(np.float32)
+
+
+def read_batch(paths: Sequence[str | os.PathLike], indices: Sequence[int], size: int) -> np.ndarray:
+    """Read ``paths[i]`` for each ``i`` in ``indices`` with :func:`read_rgb` at ``size x size``.
+
+    Args:
+        paths: all files of a source.
+        indices: which of them, in output order (repeats allowed).
+        size: output side ``S``.
+    Returns:
+        ``(len(indices), S, S, 3)`` float32 raw RGB in ``[0, 255]``.
+    Raises:
+        TypeError: non-integer indices.
+        IndexError: an index outside ``0..len(paths) - 1`` (negative indices are refused, not wrapped).
+        ImageReadError: a file cannot be read (the message names it).
+    """
+    arr = np.asarray(indices).reshape(-1)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"image indices must be integers, got dtype {arr.dtype}")
+    idx = [int(i) for i in arr]
+    bad = [i for i in idx if not 0 <= i < len(paths)]
+    if bad:
+        raise IndexError(f"image indices {bad[:5]} out of range 0..{len(paths) - 1}")
+    out = np.empty((len(idx), size, size, 3), dtype=np.float32)
+    for k, i in enumerate(idx):
+        out[k] = read_rgb(paths[i], size)
+    return out
