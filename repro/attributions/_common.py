@@ -1,0 +1,56 @@
+"""Helpers shared by the in-process methods (gradients, guided, gradcam, random).
+
+* :func:`image_seed`: the random seed of one image, derived from the method's ``seed`` and a hash of that image's
+  bytes, so that a seeded map (SmoothGrad, Random) does not depend on which batch, or at which position, the image
+  was explained: ``seed_i = SeedSequence([seed, blake2b_64(x_i.tobytes())]).generate_state(2)``.
+* :class:`BatchedMethod`: an :class:`~repro.attributions.base.AttributionMethod` with a ``batch_size`` setting
+  that changes speed and memory only, hence is left out of :meth:`params` (the cache key).
+* :func:`select_logits`: the target-class logit of each row, the score every method explains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from repro.attributions.base import AttributionMethod
+
+
+def image_seed(image: np.ndarray, seed: int) -> np.ndarray:
+    """Two 32-bit words seeding the random numbers of one image.
+
+    Args:
+        image: ``(H, W, C)`` model-space image; hashed as contiguous float32 bytes.
+        seed: the method's seed.
+    Returns:
+        ``(2,)`` int64 array with values in ``[0, 2**32)`` (usable by ``np.random.default_rng`` and by
+        ``tf.random.stateless_*``).
+    """
+    data = np.ascontiguousarray(image, dtype=np.float32).tobytes()
+    digest = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+    return np.random.SeedSequence([int(seed), digest]).generate_state(2, np.uint32).astype(np.int64)
+
+
+def check_positive_int(name: str, value: int) -> int:
+    """Return ``value`` as int, or raise ``ValueError`` naming the setting unless it is an integer >= 1."""
+    if isinstance(value, bool) or int(value) != value or int(value) < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+class BatchedMethod(AttributionMethod):
+    """A method whose ``batch_size`` (images or gradient points per forward pass) does not change the map."""
+
+    batch_size: int
+
+    def params(self) -> dict:
+        """The settings that determine the map: every public setting except ``batch_size``."""
+        return {k: v for k, v in super().params().items() if k != "batch_size"}
+
+
+def select_logits(logits, targets):
+    """``logits[i, targets[i]]`` for each row: ``(N, classes)``, ``(N,)`` -> ``(N,)`` (TensorFlow tensors)."""
+    import tensorflow as tf
+
+    return tf.gather(logits, targets, axis=1, batch_dims=1)

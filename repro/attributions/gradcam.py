@@ -1,0 +1,77 @@
+"""Grad-CAM on the last convolutional layer through tf-keras-vis 0.8.7, upsampled to the input size.
+
+With ``A`` ``(h, w, K)`` the output of ``model.conv_layer`` (after its ReLU; ``block5_conv3`` on VGG16, 14x14x512
+at 224x224) and ``f`` the target's pre-softmax logit::
+
+    alpha_k = (1 / (h w)) sum_{i,j} df/dA[i, j, k]          (channel weights: spatial mean of the gradients)
+    cam     = ReLU(sum_k alpha_k A[:, :, k])                 (h, w)
+    map     = zoom(cam, (H / h, W / w), order=1)             (H, W)
+
+``tf_keras_vis.gradcam.Gradcam`` computes exactly this with ``model_modifier=ReplaceToLinear()`` (the softmax of
+the output layer replaced by the identity on a clone of the model, so ``f`` is the logit) and
+``normalize_cam=False`` (its default min-max normalisation is turned off). Its upsampling is
+``scipy.ndimage.zoom(cam, (1, H/h, W/w), order=1)``: linear interpolation with corners aligned (output pixel
+``o`` reads input coordinate ``o (h-1)/(H-1)``), so the upsampled map is a convex combination of neighbouring
+cells and stays >= 0. The map is the score itself, not multiplied by the input; it has one value per pixel,
+``(N, H, W)``.
+
+Reference: Selvaraju et al. 2017, "Grad-CAM: Visual Explanations from Deep Networks via Gradient-based
+Localization"; Appendix II, "We use the last convolutional layer to compute the Grad-CAM for all images".
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from repro.attributions._common import BatchedMethod, check_positive_int
+from repro.batching import batch_slices
+from repro.errors import ReproError
+
+
+class GradCAM(BatchedMethod):
+    """Grad-CAM of the target logit at ``model.conv_layer`` (tf-keras-vis 0.8.7), upsampled to ``(H, W)``.
+
+    The ``Gradcam`` object (a clone of the model, built once: several seconds on VGG16) is cached on this
+    instance per Keras model.
+
+    Args:
+        batch_size: images per Grad-CAM call.
+    Reference: Selvaraju et al. 2017; Appendix II.
+    """
+
+    name: ClassVar[str] = "gradcam"
+
+    def __init__(self, batch_size: int = 16):
+        self.batch_size = check_positive_int("batch_size", batch_size)
+
+    def _gradcam(self, model):
+        from tf_keras_vis.gradcam import Gradcam
+        from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
+
+        if not model.conv_layer:
+            raise ReproError(f"model {model.name!r} names no convolutional layer; Grad-CAM needs one")
+        try:
+            model.keras_model.get_layer(model.conv_layer)
+        except ValueError:
+            raise ReproError(f"model {model.name!r} has no layer {model.conv_layer!r} for Grad-CAM") from None
+        cache = self.__dict__.setdefault("_gradcams", {})
+        key = id(model.keras_model)
+        if key not in cache or cache[key][0] is not model.keras_model:
+            cache[key] = (model.keras_model, Gradcam(model.keras_model, model_modifier=ReplaceToLinear(),
+                                                     clone=True))
+        return cache[key][1]
+
+    def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """``(N, H, W, C)`` -> ``(N, H, W)`` float32 upsampled class activation maps (>= 0)."""
+        from tf_keras_vis.utils.scores import CategoricalScore
+
+        gradcam = self._gradcam(model)
+        out = np.empty(x.shape[:3], np.float32)
+        for s in batch_slices(len(x), self.batch_size):
+            cam = gradcam(CategoricalScore([int(t) for t in targets[s]]), x[s],
+                          penultimate_layer=model.conv_layer, seek_penultimate_conv_layer=False,
+                          normalize_cam=False)
+            out[s] = np.asarray(cam, np.float32).reshape(out[s].shape)
+        return out
