@@ -418,42 +418,49 @@ def params_hash(params: Mapping[str, Any]) -> str:
 
 
 class MapCache:
-    """One attribution map per (model, weights, method, parameters, image id), as ``.npy`` under ``root``.
+    """Attribution maps stored as ``.npy`` under ``root``, one file per (model, weights, method, parameters, image).
 
-    Layout: ``root/<model>__<weights>/<method>/<params hash>/<image id>.npy`` plus ``params.json`` beside the
-    maps, so a cache directory can be read by a person. Writes are atomic, so a killed run never leaves a
-    half-written map that a later run would trust.
+    Two ways to name a map, both supported:
+
+    * ``key = cache.key(model, weights, method, params)`` once per method, then ``put/get/has(key, image_id)``:
+      the file is ``root/<model>__<weights>/<method>/<params hash>/<image id>.npy``;
+    * the image (and anything else per image, such as the target class) inside ``params``, then
+      ``put/get/has(key)``: the file is ``root/<model>__<weights>/<method>/<params hash>.npy``.
+
+    Writes are atomic, so a killed run never leaves a half-written map that a later run would trust.
     """
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
 
-    def key(self, model_name: str, weights_id: str | None, method: str, params: Mapping[str, Any]) -> str:
-        """The cache key (a relative directory) of a model, its weights, a method and its parameters.
-
-        The first call for a key also records ``params.json`` in that directory (for people reading the cache).
-        """
+    @staticmethod
+    def key(model_name: str, weights_id: str | None, method: str, params: Mapping[str, Any]) -> str:
+        """The cache key (a relative path) of a model, its weights, a method and its parameters (no I/O)."""
         model_part = f"{_slug(str(model_name))}__{_slug(str(weights_id))}"
-        key = f"{model_part}/{_slug(method)}/{params_hash(params)}"
-        info = self.root / key / "params.json"
-        if not info.exists():
-            atomic_write_json(info, {"model": model_name, "weights": weights_id, "method": method,
-                                     "params": dict(params)})
-        return key
+        return f"{model_part}/{_slug(method)}/{params_hash(params)}"
 
-    def path(self, key: str, image_id: str) -> Path:
-        """Where the map of ``image_id`` under ``key`` lives."""
+    def path(self, key: str, image_id: str | None = None) -> Path:
+        """Where the map of ``(key, image_id)`` (or of ``key`` alone) lives."""
+        if image_id is None:
+            return self.root / f"{key}.npy"
         return self.root / key / f"{_slug(str(image_id), limit=120)}.npy"
 
-    def has(self, key: str, image_id: str) -> bool:
+    def has(self, key: str, image_id: str | None = None) -> bool:
         """Whether a map is stored for ``(key, image_id)``."""
         return self.path(key, image_id).is_file()
 
-    def put(self, key: str, image_id: str, attribution: np.ndarray) -> Path:
-        """Store one map (any shape, e.g. ``(H, W, C)`` or ``(H, W)``) atomically; returns its path."""
+    def put(self, key: str, image_id_or_map: Any, attribution: np.ndarray | None = None) -> Path:
+        """Store one map (any shape, e.g. ``(H, W, C)`` or ``(H, W)``) atomically; returns its path.
+
+        Called as ``put(key, image_id, map)`` or ``put(key, map)``.
+        """
+        if attribution is None:
+            image_id, attribution = None, image_id_or_map
+        else:
+            image_id = image_id_or_map
         return atomic_write_npy(self.path(key, image_id), np.asarray(attribution))
 
-    def get(self, key: str, image_id: str) -> np.ndarray | None:
+    def get(self, key: str, image_id: str | None = None) -> np.ndarray | None:
         """The stored map, or ``None`` if there is none.
 
         Raises:
