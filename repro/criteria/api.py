@@ -1,0 +1,325 @@
+"""``evaluate``: N-Ord, S-Ord, TPN and TPS of attribution maps, with the curves they come from.
+
+Usage::
+
+    from repro.criteria import evaluate
+    res = evaluate(model, images, maps, baseline, targets, steps=100, batch_size=64, score="probability")
+    res.n_ord, res.s_ord, res.tpn, res.tps      # (N,) float64, NaN where res.reason[i] says why
+    res.curves[i].tpn_top.x, res.curves[i].tpn_top.y   # k and R_m of the TPN top curve of image i
+    rows = res.to_rows(method="saliency")       # one dict per image for the results table
+
+    # several methods on the same images in ONE engine pass (images are not duplicated):
+    by_method = evaluate_methods(model, images, {"saliency": m1, "gradcam": m2}, baseline, targets)
+
+* ``model``: an :class:`~repro.models.ImageModel` (the criteria read ``model.score_model(score)``; ``baseline``
+  may then be ``None`` = ``model.baseline``), or any Keras model / callable mapping float32 ``(B, H, W, C)`` to
+  ``(B, classes)`` (``score`` is ignored). Non-image toy models run as inputs of shape ``(1, F, 1)``.
+* ``images``: ``(N, H, W, C)`` float32 in model space. ``maps``: ``(P, H, W, C)``, ``(P, H, W)`` or coarser
+  ``(P, h, w[, C])`` (see :func:`repro.criteria.orders.pixel_scores`); ``P = N`` unless ``image_index`` (``(P,)``)
+  says which image each map explains. ``baseline``: ``(H, W, C)`` or ``(N, H, W, C)`` in model space.
+  ``targets``: ``(N,)`` class per image (``None``: the model's top-1).
+* ``steps``: ``K`` (default 100): N-Ord/S-Ord read their curves at ``K + 1`` pixel counts evenly spaced in ``m``,
+  TPN/TPS at ``K + 1`` shares evenly spaced in ``k``; exact whenever ``M <= K``. ``steps=None``: exact mode,
+  every pixel count ``0..M`` (for small inputs).
+
+Forwards. Per (image, map) the naive count is ``6 (K + 1)`` (six curves). Here ``y0`` and ``y_b`` are evaluated
+once per image (shared by all maps of that image), the points ``m = M`` of top and bottom curves once, and
+identical queries once. Exact mode: ``4M - 2`` per (image, map) plus 2 per image (N-Ord and TPN-top, S-Ord and
+TPS-top are the same evaluations), against ``6 (M + 1)``. Stepped mode (``M > K``): the ordering counts and share
+counts coincide only in part, at most ``2 (2K - 1) + 2 (K - 1) = 6K - 4`` per (image, map) plus 2 per image;
+``CriteriaResult.num_forwards`` reports the count actually run.
+
+Reference: Wang et al., "Interpreting Interpretations: Organizing Attribution Methods by Criteria", Section 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from repro.criteria import orders, scores
+from repro.criteria.curves import ADD, REMOVE, get_engine
+
+REASON_NO_POSITIVE = "M=0: no pixel has a positive attribution score; all four criteria are NaN"
+REASON_Y0 = "y0<=0: the original output is not positive; TPN and TPS are NaN"
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One perturbation curve: ``x`` (m/M or share k), model outputs ``y``, at pixel counts ``m`` (all ``(L,)``)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    m: np.ndarray
+
+
+@dataclass(frozen=True)
+class ImageCurves:
+    """The six curves of one (image, map), raw model outputs (no clipping).
+
+    ``necessity``: ``R_m(x, pi+)``, removing top-first, ``x = m / M``. ``sufficiency``: ``R'_m(x_b, pi+)``, adding
+    top-first, ``x = m / M``. ``tpn_top`` / ``tpn_bottom``: removing along pi+ / reversed pi+, ``x = k``.
+    ``tps_top`` / ``tps_bottom``: adding along pi+ / reversed pi+, ``x = k``.
+    """
+
+    necessity: Curve
+    sufficiency: Curve
+    tpn_top: Curve
+    tpn_bottom: Curve
+    tps_top: Curve
+    tps_bottom: Curve
+    num_positive: int
+    y0: float
+    yb: float
+
+
+@dataclass
+class CriteriaResult:
+    """Per-(image, map) criteria, shapes ``(P,)``; see the module docstring for a usage recipe."""
+
+    n_ord: np.ndarray
+    s_ord: np.ndarray
+    tpn: np.ndarray
+    tps: np.ndarray
+    y0: np.ndarray
+    yb: np.ndarray
+    num_positive: np.ndarray
+    reason: list[str]
+    curves: list[ImageCurves]
+    image_index: np.ndarray
+    targets: np.ndarray
+    steps: int | None
+    num_forwards: int = 0
+    """Model evaluations run for the whole call (all pairs; shared ones counted once)."""
+
+    def __len__(self) -> int:
+        return len(self.n_ord)
+
+    def subset(self, idx: Sequence[int] | np.ndarray | slice) -> "CriteriaResult":
+        """The rows ``idx`` (``num_forwards`` is kept as the whole call's count)."""
+        rows = np.arange(len(self))[idx]
+        pick = lambda a: np.asarray(a)[rows]  # noqa: E731
+        return CriteriaResult(pick(self.n_ord), pick(self.s_ord), pick(self.tpn), pick(self.tps), pick(self.y0),
+                              pick(self.yb), pick(self.num_positive), [self.reason[i] for i in rows],
+                              [self.curves[i] for i in rows], pick(self.image_index), pick(self.targets),
+                              self.steps, self.num_forwards)
+
+    def to_rows(self, **extra: Any) -> list[dict[str, Any]]:
+        """One dict per (image, map): ``image, target, n_ord, s_ord, one_minus_s_ord, tpn, tps, y0, yb, M,
+        steps, reason`` plus the ``extra`` columns (e.g. ``method="saliency"``)."""
+        rows = []
+        for i in range(len(self)):
+            rows.append({**extra, "image": int(self.image_index[i]), "target": int(self.targets[i]),
+                         "n_ord": float(self.n_ord[i]), "s_ord": float(self.s_ord[i]),
+                         "one_minus_s_ord": float(1.0 - self.s_ord[i]), "tpn": float(self.tpn[i]),
+                         "tps": float(self.tps[i]), "y0": float(self.y0[i]), "yb": float(self.yb[i]),
+                         "M": int(self.num_positive[i]), "steps": "exact" if self.steps is None else self.steps,
+                         "reason": self.reason[i]})
+        return rows
+
+
+def evaluate(model: Any, images: np.ndarray, maps: np.ndarray, baseline: np.ndarray | None = None,
+             targets: np.ndarray | None = None, steps: int | None = 100, batch_size: int = 64,
+             score: str = "probability", *, image_index: np.ndarray | None = None, progress: bool = False,
+             eps: float = scores.EPS) -> CriteriaResult:
+    """N-Ord (eq. 3), S-Ord (eq. 4), TPN (Def. 4) and TPS (Def. 6) for each (image, map); see the module docstring.
+
+    Args:
+        model: ImageModel, Keras model, or callable ``(B, H, W, C) float32 -> (B, classes)``.
+        images: ``(N, H, W, C)`` float32, model space.
+        maps: ``(P, H, W, C)``, ``(P, H, W)`` or coarser; ``P = N`` unless ``image_index`` is given.
+        baseline: ``(H, W, C)`` or ``(N, H, W, C)`` in model space; ``None`` only for an ImageModel.
+        targets: ``(N,)`` class per image; ``None`` = top-1 of the score model.
+        steps: ``K`` or ``None`` (exact). batch_size: forwards per compiled call (last batch padded).
+        score: ``"probability"`` or ``"logit"`` (ImageModel only).
+        image_index: ``(P,)`` image row of each map (many maps per image without copying images).
+        progress: tqdm bar over the batches. eps: footnote-2 epsilon.
+    Returns:
+        :class:`CriteriaResult` with ``P`` rows.
+    Raises:
+        ValueError: shapes, NaN in maps or images, targets out of range.
+    """
+    images, forward, base, _ = _prepare(model, images, baseline, score)
+    pix = orders.pixel_scores(maps, images.shape[1:3])
+    return _evaluate_scores(forward, images, pix, base, targets, steps, batch_size, image_index, progress, eps,
+                            num_classes=_num_classes(model))
+
+
+def evaluate_methods(model: Any, images: np.ndarray, maps_by_method: Mapping[str, np.ndarray],
+                     baseline: np.ndarray | None = None, targets: np.ndarray | None = None,
+                     steps: int | None = 100, batch_size: int = 64, score: str = "probability", *,
+                     progress: bool = False, eps: float = scores.EPS) -> dict[str, CriteriaResult]:
+    """:func:`evaluate` for several methods' maps of the same ``N`` images in one engine pass.
+
+    Args:
+        maps_by_method: name -> maps ``(N, ...)`` (any shape :func:`evaluate` accepts; may differ per method).
+    Returns:
+        name -> :class:`CriteriaResult` with ``N`` rows (``num_forwards`` is the shared pass's total).
+    """
+    images, forward, base, _ = _prepare(model, images, baseline, score)
+    names = list(maps_by_method)
+    if not names:
+        raise ValueError("maps_by_method is empty")
+    N = images.shape[0]
+    pix = []
+    for name in names:
+        try:
+            p = orders.pixel_scores(maps_by_method[name], images.shape[1:3])
+        except ValueError as exc:
+            raise ValueError(f"maps of method {name!r}: {exc}") from None
+        if p.shape[0] != N:
+            raise ValueError(f"maps of method {name!r} has {p.shape[0]} maps for {N} images")
+        pix.append(p)
+    res = _evaluate_scores(forward, images, np.concatenate(pix), base, targets, steps, batch_size,
+                           np.tile(np.arange(N), len(names)), progress, eps, num_classes=_num_classes(model))
+    return {name: res.subset(slice(i * N, (i + 1) * N)) for i, name in enumerate(names)}
+
+
+def _num_classes(model: Any) -> int | None:
+    from repro.models import ImageModel
+
+    return model.num_classes if isinstance(model, ImageModel) else None
+
+
+def _prepare(model: Any, images: np.ndarray, baseline: np.ndarray | None, score: str):
+    """Resolve the forward function and check images and baseline. Returns (images, forward, baselines, hwc)."""
+    from repro.models import ImageModel
+
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"images has shape {images.shape}, expected (N, H, W, C)")
+    if images.shape[0] == 0:
+        raise ValueError("images is empty (N = 0)")
+    images = images.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(images)):
+        raise ValueError("images contains non-finite values")
+    hwc = tuple(images.shape[1:])
+    if isinstance(model, ImageModel):
+        if tuple(model.input_shape) != hwc:
+            raise ValueError(f"images has shape {images.shape}, expected (N, {', '.join(map(str, model.input_shape))})"
+                             f" for model {model.name!r}")
+        forward: Callable = model.score_model(score)
+        if baseline is None:
+            baseline = model.baseline
+    elif not callable(model):
+        raise ValueError(f"model must be an ImageModel, a Keras model or a callable, got {type(model).__name__}")
+    else:
+        forward = model
+    if baseline is None:
+        raise ValueError("baseline is required unless model is an ImageModel")
+    base = np.asarray(baseline, dtype=np.float32)
+    if base.shape == hwc:
+        base = base[None]
+    elif base.shape != images.shape:
+        raise ValueError(f"baseline has shape {base.shape}, expected {hwc} or {images.shape}")
+    return images, forward, base, hwc
+
+
+def _top1(forward: Callable, images: np.ndarray, batch_size: int) -> np.ndarray:
+    import tensorflow as tf
+
+    from repro.batching import map_batches
+
+    return np.argmax(map_batches(lambda b: np.asarray(forward(tf.constant(b))), images, batch_size=batch_size),
+                     axis=-1).astype(np.int64)
+
+
+def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, base: np.ndarray,
+                     targets: np.ndarray | None, steps: int | None, batch_size: int,
+                     image_index: np.ndarray | None, progress: bool, eps: float,
+                     num_classes: int | None) -> CriteriaResult:
+    """The engine behind :func:`evaluate`: ``pix`` are per-pixel scores ``(P, H, W)``."""
+    N, H, W, C = images.shape
+    P = pix.shape[0]
+    if steps is not None and (int(steps) != steps or steps < 1):
+        raise ValueError(f"steps must be a positive integer or None (exact mode), got {steps!r}")
+    if image_index is None:
+        if P != N:
+            raise ValueError(f"maps has {P} maps for {N} images (pass image_index to evaluate several maps per image)")
+        image_index = np.arange(N)
+    image_index = np.asarray(image_index)
+    if image_index.shape != (P,) or not np.issubdtype(image_index.dtype, np.integer):
+        raise ValueError(f"image_index has shape {image_index.shape} and dtype {image_index.dtype}, expected ({P},) ints")
+    if P and (image_index.min() < 0 or image_index.max() >= N):
+        raise ValueError(f"image_index out of range [0, {N}): min {image_index.min()}, max {image_index.max()}")
+    if targets is None:
+        targets = _top1(forward, images, batch_size)
+    targets = np.asarray(targets)
+    if targets.shape != (N,) or not np.issubdtype(targets.dtype, np.integer):
+        raise ValueError(f"targets has shape {targets.shape} and dtype {targets.dtype}, expected ({N},) ints")
+    if targets.min() < 0 or (num_classes is not None and targets.max() >= num_classes):
+        raise ValueError(f"targets out of range [0, {num_classes}): min {targets.min()}, max {targets.max()}")
+
+    # Orders, once per (image, map).
+    ranks = np.empty((P, H, W), np.int32)
+    per_pair = []
+    for p in range(P):
+        ranks[p], M = orders.rank_map(pix[p])
+        ordered = pix[p].ravel()[orders.positive_order(pix[p])]  # the scores along pi+
+        k_top = orders.share_axis(ordered)
+        k_bot = orders.share_axis(ordered[::-1])
+        m_ord = orders.ordering_counts(M, steps)
+        m_top = orders.share_counts(k_top, steps)
+        m_bot = orders.share_counts(k_bot, steps)
+        per_pair.append((M, k_top, k_bot, m_ord, m_top, m_bot))
+
+    # Queries: six segments per pair, canonicalised (empty ranges belong to the image), then deduplicated.
+    keys, seg_bounds = [], []
+    offset = 0
+    for p, (M, _, _, m_ord, m_top, m_bot) in enumerate(per_pair):
+        i = int(image_index[p])
+        bounds = []
+        for mode in (REMOVE, ADD):
+            for lo, hi in ((0 * m_ord, m_ord), (0 * m_top, m_top), (M - m_bot, np.full_like(m_bot, M))):
+                empty = lo == hi
+                key = np.stack([np.full(lo.size, i), np.where(empty, -1, p), np.where(empty, 0, lo),
+                                np.where(empty, 0, hi), np.full(lo.size, mode)], axis=1)
+                keys.append(key)
+                bounds.append((offset, offset + lo.size))
+                offset += lo.size
+        seg_bounds.append(bounds)
+    all_keys = np.concatenate(keys).astype(np.int64)
+    uniq, inverse = np.unique(all_keys, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    shared_base = base.shape[0] == 1
+    queries = {
+        "image": uniq[:, 0],
+        "baseline": np.zeros(len(uniq), np.int64) if shared_base else uniq[:, 0],
+        "rank": np.maximum(uniq[:, 1], 0),
+        "lo": uniq[:, 2], "hi": uniq[:, 3], "mode": uniq[:, 4],
+        "target": targets[uniq[:, 0]],
+    }
+    engine = get_engine(forward, batch_size, (H, W, C))
+    outputs = engine.run(images, base, ranks, queries, progress=progress)[inverse]
+
+    # Criteria per pair.
+    res = {k: np.full(P, np.nan) for k in ("n_ord", "s_ord", "tpn", "tps", "y0", "yb")}
+    reasons, curves = [], []
+    for p, (M, k_top, k_bot, m_ord, m_top, m_bot) in enumerate(per_pair):
+        segs = [outputs[a:b] for a, b in seg_bounds[p]]
+        rm_ord, rm_top, rm_bot, add_ord, add_top, add_bot = segs
+        y0, yb = float(rm_ord[0]), float(add_ord[0])
+        frac = m_ord / M if M else np.zeros(1)
+        curves.append(ImageCurves(
+            necessity=Curve(frac, rm_ord, m_ord), sufficiency=Curve(frac, add_ord, m_ord),
+            tpn_top=Curve(k_top[m_top], rm_top, m_top), tpn_bottom=Curve(k_bot[m_bot], rm_bot, m_bot),
+            tps_top=Curve(k_top[m_top], add_top, m_top), tps_bottom=Curve(k_bot[m_bot], add_bot, m_bot),
+            num_positive=M, y0=y0, yb=yb))
+        res["y0"][p], res["yb"][p] = y0, yb
+        if M == 0:
+            reasons.append(REASON_NO_POSITIVE)
+            continue
+        res["n_ord"][p] = scores.n_ord(rm_ord, yb)
+        res["s_ord"][p] = scores.s_ord(add_ord, y0)
+        if y0 <= 0:
+            reasons.append(REASON_Y0)
+            continue
+        res["tpn"][p] = scores.tpn(k_top[m_top], rm_top, k_bot[m_bot], rm_bot, y0, yb, eps)
+        res["tps"][p] = scores.tps(k_top[m_top], add_top, k_bot[m_bot], add_bot, y0, eps)
+        reasons.append("")
+    return CriteriaResult(res["n_ord"], res["s_ord"], res["tpn"], res["tps"], res["y0"], res["yb"],
+                          np.array([pp[0] for pp in per_pair], np.int64), reasons, curves,
+                          image_index.astype(np.int64), targets[image_index].astype(np.int64), steps,
+                          num_forwards=int(len(uniq)))
