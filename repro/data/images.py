@@ -13,7 +13,7 @@ Conversions to 8-bit RGB (one documented rule per PIL mode, :func:`to_rgb8`):
   colour towards it (premultiplied alpha). Keras's ``load_img`` instead drops alpha and keeps whatever colour
   hides under a transparent pixel.
 * ``P`` (palette) without transparency and ``CMYK``, ``YCbCr``: PIL's ``convert("RGB")`` (CMYK without ICC
-  colour management: ``R = 255 - C - K`` clipped, and so on).
+  colour management: ``R = (255 - C) (255 - K) / 255`` rounded, and so on).
 * 16-bit grayscale (``I;16``, ``I;16B``, ``I;16L``; a PNG that PIL opens as 32-bit ``I`` is first checked to
   hold 0..65535, a PNG being at most 16 bits deep): scaled ``round(v * 255 / 65535)``, so 65535 -> 255 and 257 -> 1. PIL's own ``convert("L")`` clips
   instead (every value above 255 becomes white), which is why it is not used.

@@ -1,0 +1,173 @@
+"""ImageNetSource end to end on a small fake ImageNet tree built here (flat and per-wnid layouts), and
+FolderSource for users' own images. Every fake image is a constant colour, so the expected tensor is exact:
+a constant image stays constant through the centre crop and the bilinear resize."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from repro.data.folder import FolderSource
+from repro.data.imagenet import ImageNetSource, generate_manifest, validation_labels, write_manifest
+from repro.errors import ImageReadError, ReproError
+
+
+def _colour(k: int) -> tuple[int, int, int]:
+    return (10 * k + 5, 250 - 10 * k, 7 * k)
+
+
+def _is_image_source(src) -> bool:
+    """The attributes of the ImageSource protocol (repro.data), which is not runtime-checkable."""
+    return (isinstance(src.name, str) and len(src.ids) == len(set(src.ids)) == len(src.labels)
+            and isinstance(src.labels, np.ndarray) and callable(src.load))
+
+
+@pytest.fixture(scope="module")
+def fake_rows():
+    """Twelve real validation ids with their real labels: the first 12 rows of a 1-per-class draw."""
+    return generate_manifest(seed=5, per_class=1, extra_classes=0)[:12]
+
+
+def _build_tree(root, rows, layout: str, sizes=((40, 30), (30, 40), (7, 7))):
+    root.mkdir(parents=True, exist_ok=True)
+    for k, r in enumerate(rows):
+        folder = root / r.wnid if layout == "wnid" else root
+        folder.mkdir(exist_ok=True)
+        w, h = sizes[k % len(sizes)]
+        Image.new("RGB", (w, h), _colour(k)).save(folder / r.image_id, format="JPEG", quality=100,
+                                                   subsampling=0)
+    return root
+
+
+def _expected(n, size):
+    return np.stack([np.broadcast_to(np.float32(_colour(k)), (size, size, 3)) for k in range(n)])
+
+
+@pytest.mark.parametrize("layout", ["flat", "wnid"])
+def test_imagenet_source_reads_both_layouts(tmp_path, fake_rows, layout):
+    manifest = write_manifest(fake_rows, tmp_path / "m.csv")
+    root = _build_tree(tmp_path / "val", fake_rows, layout)
+    src = ImageNetSource(manifest, root)
+    assert _is_image_source(src)
+    assert src.name == "imagenet" and len(src) == 12
+    assert src.ids == [r.image_id for r in fake_rows]
+    truth = validation_labels()
+    np.testing.assert_array_equal(src.labels, [truth[i] for i in src.ids])
+    assert src.labels.dtype == np.int64
+    x = src.load(range(12))
+    assert x.shape == (12, 224, 224, 3) and x.dtype == np.float32
+    # JPEG at quality 100 without chroma subsampling keeps a flat colour within 1-2 levels
+    np.testing.assert_allclose(x, _expected(12, 224), atol=2)
+    np.testing.assert_array_equal(src.load([3, 1]), x[[3, 1]])
+    assert src.unreadable() == []
+
+
+def test_layouts_can_be_mixed_and_size_and_limit_apply(tmp_path, fake_rows):
+    manifest = write_manifest(fake_rows, tmp_path / "m.csv")
+    root = _build_tree(tmp_path / "val", fake_rows[:6], "flat")
+    _build_tree(root, fake_rows[6:], "wnid")
+    src = ImageNetSource(manifest, root, size=16)
+    assert src.paths[0].parent == root and src.paths[6].parent == root / fake_rows[6].wnid
+    assert src.load([6]).shape == (1, 16, 16, 3)
+    limited = ImageNetSource(manifest, root, limit=4)
+    assert limited.ids == src.ids[:4] and len(limited.labels) == 4
+
+
+@pytest.mark.parametrize("limit", [0, -3, 2.5, True])
+def test_bad_limit(tmp_path, fake_rows, limit):
+    manifest = write_manifest(fake_rows, tmp_path / "m.csv")
+    with pytest.raises(ReproError, match="limit must be a positive integer"):
+        ImageNetSource(manifest, _build_tree(tmp_path / "val", fake_rows, "flat"), limit=limit)
+
+
+def test_all_missing_files_reported_at_once(tmp_path, fake_rows):
+    manifest = write_manifest(fake_rows, tmp_path / "m.csv")
+    root = _build_tree(tmp_path / "val", fake_rows[:5], "flat")
+    with pytest.raises(ReproError) as info:
+        ImageNetSource(manifest, root)
+    message = str(info.value)
+    assert message.startswith(f"7 of 12 images missing from {root}")
+    for r in fake_rows[5:10]:
+        assert r.image_id in message
+    assert fake_rows[10].image_id not in message and "... and 2 more" in message
+
+
+def test_missing_directory_and_val_hint(tmp_path, fake_rows):
+    manifest = write_manifest(fake_rows, tmp_path / "m.csv")
+    with pytest.raises(ReproError, match="no such directory"):
+        ImageNetSource(manifest, tmp_path / "absent")
+    with pytest.raises(ReproError, match="is a file"):
+        ImageNetSource(manifest, manifest)
+    _build_tree(tmp_path / "ILSVRC2012" / "val", fake_rows, "wnid")
+    with pytest.raises(ReproError, match=r"hint: .*ILSVRC2012/val exists"):
+        ImageNetSource(manifest, tmp_path / "ILSVRC2012")
+
+
+def test_default_manifest_is_the_study_manifest(tmp_path):
+    with pytest.raises(ReproError, match=r"^9600 of 9600 images missing"):
+        ImageNetSource(None, tmp_path)
+
+
+def test_unreadable_files_are_named(tmp_path, fake_rows):
+    manifest = write_manifest(fake_rows, tmp_path / "m.csv")
+    root = _build_tree(tmp_path / "val", fake_rows, "wnid")
+    broken = root / fake_rows[2].wnid / fake_rows[2].image_id
+    broken.write_bytes(broken.read_bytes()[:200])
+    empty = root / fake_rows[4].wnid / fake_rows[4].image_id
+    empty.write_bytes(b"")
+    src = ImageNetSource(manifest, root)
+    bad = src.unreadable()
+    assert [image_id for image_id, _ in bad] == [fake_rows[2].image_id, fake_rows[4].image_id]
+    assert str(broken) in bad[0][1] and "empty file" in bad[1][1]
+    np.testing.assert_allclose(src.load([0, 1]), _expected(2, 224), atol=2)
+    with pytest.raises(ImageReadError, match=fake_rows[2].image_id):
+        src.load([0, 2])
+    with pytest.raises(IndexError):
+        src.load([12])
+
+
+# ------------------------------------------------------------------------------------------- FolderSource
+def test_folder_source_lists_images_sorted_with_unknown_labels(tmp_path):
+    d = tmp_path / "mine"
+    d.mkdir()
+    Image.new("RGB", (50, 20), (1, 2, 3)).save(d / "b.png")
+    Image.new("RGBA", (20, 50), (200, 100, 50, 255)).save(d / "a.PNG")
+    Image.new("L", (9, 9), 77).save(d / "c.jpeg", quality=100)
+    Image.new("RGB", (9, 9)).save(d / "d.JPG")
+    (d / "notes.txt").write_text("not an image")
+    (d / "sub.png").mkdir()  # a directory with an image name is not listed
+    src = FolderSource(d, size=32)
+    assert _is_image_source(src)
+    assert src.ids == ["a.PNG", "b.png", "c.jpeg", "d.JPG"]
+    np.testing.assert_array_equal(src.labels, [-1, -1, -1, -1])
+    x = src.load([0, 1, 2])
+    assert x.shape == (3, 32, 32, 3) and x.dtype == np.float32
+    np.testing.assert_array_equal(x[0], np.broadcast_to(np.float32([200, 100, 50]), (32, 32, 3)))
+    np.testing.assert_array_equal(x[1], np.broadcast_to(np.float32([1, 2, 3]), (32, 32, 3)))
+    np.testing.assert_allclose(x[2], 77, atol=1)
+
+
+def test_folder_source_names_differ_between_folders(tmp_path):
+    for parent in ("p", "q"):
+        (tmp_path / parent / "imgs").mkdir(parents=True)
+        Image.new("RGB", (4, 4)).save(tmp_path / parent / "imgs" / "x.png")
+    a, b = FolderSource(tmp_path / "p" / "imgs"), FolderSource(tmp_path / "q" / "imgs")
+    assert a.name.startswith("folder-imgs-") and a.name != b.name
+    assert FolderSource(tmp_path / "p" / "imgs").name == a.name
+
+
+def test_folder_source_errors(tmp_path):
+    with pytest.raises(ReproError, match="no such folder"):
+        FolderSource(tmp_path / "absent")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "readme.txt").write_text("x")
+    with pytest.raises(ReproError, match=r"no image files \(looked for .jpg, .jpeg, .png"):
+        FolderSource(tmp_path / "empty")
+    (tmp_path / "f.png").write_bytes(b"")
+    with pytest.raises(ReproError, match="is a file"):
+        FolderSource(tmp_path / "f.png")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.jpg").write_text("not a jpeg")
+    with pytest.raises(ImageReadError, match=r"x\.jpg: not an image file"):
+        FolderSource(tmp_path / "bad").load([0])
