@@ -1,0 +1,32 @@
+"""``repro check-claims OUT``: test the conclusions of Section 4.2 on a results directory (:mod:`repro.claims`).
+
+Writes ``OUT/claims.md`` and ``OUT/claims.json``. Exit status: 0 when every check holds or the run is not the
+paper's setting (embedded profile: reported only); 1 when a check fails on the paper profile or with
+``--strict``; 2 on a missing or malformed results table.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results_dir", type=Path, metavar="OUT", help="run directory with results.csv and config.json")
+    p.add_argument("--strict", action="store_true", help="exit 1 on a failed claim whatever the profile")
+    p.add_argument("--profile", choices=("embedded", "paper"), default=None,
+                   help="override the profile recorded in OUT/config.json")
+    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the CIs (default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--no-toys", action="store_true",
+                   help="skip recomputing the toy examples through the criteria engine (no TensorFlow)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from repro.claims import check_claims
+
+    report = check_claims(args.results_dir, args.profile, resamples=args.resamples, seed=args.seed,
+                          toys=not args.no_toys, strict=args.strict)
+    print(report.summary())
+    print(f"[repro] wrote {args.results_dir / 'claims.md'} and {args.results_dir / 'claims.json'}")
+    return report.exit_code

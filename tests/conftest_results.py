@@ -1,0 +1,121 @@
+"""A synthetic results directory in the pipeline's contract, for the claims, figures and notebook tests.
+
+``make_results_dir(path)`` writes ``config.json``, ``results.csv`` and ``examples/<id>.npz`` with values built so
+that every claim of Section 4.2 holds by construction and every per-method median is known exactly:
+
+* criterion value of method ``m`` on image ``i`` = ``BASE[criterion][m] + SPREAD[m] * OFFSETS[perm_m[i]]`` with
+  ``OFFSETS = arange(20) - 9.5`` (median exactly 0, all numbers dyadic), so each median is exactly ``BASE``;
+* SmoothGrad's spread is half of Saliency's, so its IQR is exactly half;
+* one NaN row (``img_00``, ``lrp``, M = 0) to check that NaN rows are dropped and counted — LRP's values are
+  then the 19 others, whose median is still known (see :func:`expected_median`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from repro.attributions import METHODS
+from repro.store import atomic_write_npz, write_results
+
+N_IMAGES = 20
+OFFSETS = np.arange(N_IMAGES) - 9.5
+METHOD_NAMES = list(METHODS)
+
+# Lower is better everywhere. DeepLIFT best N-Ord, GradCAM best 1 - S-Ord, SM/IG/SG best TPN, LRP/GB best TPS.
+BASE = {
+    "n_ord": {"saliency": 0.5, "integrated_gradients": 0.375, "smoothgrad": 0.5, "deeplift": 0.25, "lrp": 0.625,
+              "guided_backprop": 0.75, "gradcam": 0.5, "random": 0.875},
+    "one_minus_s_ord": {"saliency": 1.5, "integrated_gradients": 1.25, "smoothgrad": 1.375, "deeplift": 1.25,
+                        "lrp": 1.125, "guided_backprop": 1.125, "gradcam": 1.0, "random": 1.75},
+    "tpn": {"saliency": 0.125, "integrated_gradients": 0.25, "smoothgrad": 0.1875, "deeplift": 0.375,
+            "lrp": 0.5, "guided_backprop": 0.625, "gradcam": 0.75, "random": 0.0625},
+    "tps": {"saliency": 0.75, "integrated_gradients": 0.625, "smoothgrad": 0.5, "deeplift": 0.625,
+            "lrp": 0.25, "guided_backprop": 0.125, "gradcam": 0.875, "random": 0.0625},
+}
+SPREAD = {m: 1 / 64 for m in METHOD_NAMES}
+SPREAD["saliency"] = 1 / 32
+SPREAD["smoothgrad"] = 1 / 64
+NAN_ROW = ("img_00", "lrp")
+
+
+def image_ids(n: int = N_IMAGES) -> list[str]:
+    return [f"img_{i:02d}" for i in range(n)]
+
+
+def criterion_values(criterion: str, method: str, base: dict | None = None) -> np.ndarray:
+    """The constructed values of ``criterion`` for ``method`` over the images (before the NaN row)."""
+    base = BASE if base is None else base
+    perm = np.random.default_rng(METHOD_NAMES.index(method) + 7).permutation(N_IMAGES)
+    return base[criterion][method] + SPREAD[method] * OFFSETS[perm]
+
+
+def expected_median(criterion: str, method: str, base: dict | None = None) -> float:
+    values = criterion_values(criterion, method, base)
+    if method == NAN_ROW[1]:
+        values = values[1:]
+    return float(np.median(values))
+
+
+def make_rows(base: dict | None = None, methods: list[str] | None = None) -> list[dict]:
+    methods = METHOD_NAMES if methods is None else methods
+    ids = image_ids()
+    values = {(c, m): criterion_values(c, m, base) for c in BASE for m in methods}
+    rows = []
+    for i, img in enumerate(ids):
+        for m in methods:
+            row = {"image_id": img, "method": m, "target": i % 5, "label": -1, "y0": 0.75, "yb": 0.0625,
+                   "num_positive": 100}
+            for c in BASE:
+                row[c] = float(values[(c, m)][i])
+            row["s_ord"] = 1.0 - row["one_minus_s_ord"]
+            row["reason"] = ""
+            if (img, m) == NAN_ROW:
+                row.update(num_positive=0, n_ord=np.nan, s_ord=np.nan, one_minus_s_ord=np.nan, tpn=np.nan,
+                           tps=np.nan, reason="M=0: no pixel has a positive attribution score")
+            rows.append(row)
+    return rows
+
+
+def _example(rng: np.random.Generator, size: int, methods: list[str], target: int) -> dict[str, np.ndarray]:
+    yy, xx = np.mgrid[0:size, 0:size] / (size - 1)
+    image = np.stack([255 * xx, 255 * yy, 255 * (1 - xx) * (1 - yy)], axis=-1)
+    image[size // 4: size // 2, size // 4: size // 2] = (250, 40, 40)  # a red square "object"
+    arrays: dict[str, np.ndarray] = {"image": image.astype(np.float32), "target": np.int64(target),
+                                     "class_name": np.str_(f"class_{target}")}
+    k = np.linspace(0, 1, 11)
+    y0 = 0.75
+    for j, m in enumerate(methods):
+        blob = np.exp(-((xx - 0.35) ** 2 + (yy - 0.35) ** 2) / (0.02 + 0.01 * j))
+        signed = blob - 0.3 * rng.random((size, size)) if m not in ("gradcam", "random") else blob
+        if m == "random":
+            signed = rng.random((size, size))
+        arrays[f"map/{m}"] = signed.astype(np.float32)
+        p = 1.0 + j / 4
+        curves = {
+            "necessity": (k, y0 * (1 - k) ** p), "sufficiency": (k, y0 * k ** (1 / p)),
+            "tpn_top": (k, y0 * (1 - k) ** p), "tpn_bottom": (k, y0 * (1 - k ** p)),
+            "tps_top": (k, y0 * k ** (1 / p)), "tps_bottom": (k, y0 * k ** p),
+        }
+        for name, (x, y) in curves.items():
+            arrays[f"curve/{m}/{name}/x"] = x.astype(np.float64)
+            arrays[f"curve/{m}/{name}/y"] = y.astype(np.float64)
+    return arrays
+
+
+def make_results_dir(out: Path, profile: str = "embedded", base: dict | None = None, examples: int = 3,
+                     size: int = 16, methods: list[str] | None = None) -> Path:
+    """Write a complete synthetic run directory into ``out`` and return it."""
+    out = Path(out)
+    methods = METHOD_NAMES if methods is None else methods
+    out.mkdir(parents=True, exist_ok=True)
+    config = {"profile": profile, "model": "synthetic", "weights": None, "steps": 10, "score": "probability",
+              "methods": methods, "seed": 0, "image_ids_sha1": "0" * 40, "num_image_ids": N_IMAGES}
+    (out / "config.json").write_text(json.dumps(config))
+    write_results(out / "results.csv", make_rows(base, methods))
+    rng = np.random.default_rng(0)
+    for i, img in enumerate(image_ids()[:examples]):
+        atomic_write_npz(out / "examples" / f"{img}.npz", _example(rng, size, methods, target=i % 5))
+    return out
