@@ -15,17 +15,18 @@ Conversions to 8-bit RGB (one documented rule per PIL mode, :func:`to_rgb8`):
 * ``P`` (palette) without transparency and ``CMYK``, ``YCbCr``: PIL's ``convert("RGB")`` (CMYK without ICC
   colour management: ``R = (255 - C) (255 - K) / 255`` rounded, and so on).
 * 16-bit grayscale (``I;16``, ``I;16B``, ``I;16L``; a PNG that PIL opens as 32-bit ``I`` is first checked to
-  hold 0..65535, a PNG being at most 16 bits deep): scaled ``round(v * 255 / 65535)``, so 65535 -> 255 and 257 -> 1. PIL's own ``convert("L")`` clips
-  instead (every value above 255 becomes white), which is why it is not used.
+  hold 0..65535, a PNG being at most 16 bits deep): scaled ``round(v * 255 / 65535)``, so 65535 -> 255 and
+  257 -> 1. PIL's own ``convert("L")`` clips instead (every value above 255 becomes white): not used.
 * Any other mode (32-bit integer or float TIFF, ...): an error naming the mode, never a guess.
 * EXIF orientation is applied first (``ImageOps.exif_transpose``), so a phone photo is upright as a viewer shows
   it. Keras's ``load_img`` ignores EXIF orientation.
 
 Damaged files: a truncated file raises (PIL's ``ImageFile.LOAD_TRUNCATED_IMAGES``, which would fill the missing
-part with grey, is forced off while decoding, whatever another library set globally). A file PIL cannot identify
-(empty, not an image, destroyed header) raises. Limitation: damage inside the entropy-coded data of a JPEG that
-libjpeg recovers from with only a warning decodes to a damaged picture without error; no decoder can tell that
-without a checksum of the original file.
+part with grey, is forced off while decoding, whatever another library set globally, and restored after; the
+flag is process-global, so a thread relying on it being on while another thread decodes here would see it off).
+A file PIL cannot identify (empty, not an image, destroyed header) raises. Limitation: damage inside the
+entropy-coded data of a JPEG that libjpeg recovers from with only a warning decodes to a damaged picture without
+error; no decoder can tell that without a checksum of the original file.
 
 Resizing, :func:`resize_and_crop`: the largest centred crop with the target's aspect ratio (a square for 224 x 224),
 resized to the target with PIL's bilinear filter (antialiased when shrinking). This is exactly
