@@ -6,6 +6,8 @@
 * :class:`BatchedMethod`: an :class:`~repro.attributions.base.AttributionMethod` with a ``batch_size`` setting
   that changes speed and memory only, hence is left out of :meth:`params` (the cache key).
 * :func:`select_logits`: the target-class logit of each row, the score every method explains.
+* :func:`compiled_functions`: where compiled ``tf.function`` objects (and the Grad-CAM object) of one model are
+  kept, so that every method instance reuses one trace per model.
 """
 
 from __future__ import annotations
@@ -54,3 +56,15 @@ def select_logits(logits, targets):
     import tensorflow as tf
 
     return tf.gather(logits, targets, axis=1, batch_dims=1)
+
+
+def compiled_functions(model) -> dict:
+    """The per-model store of compiled ``tf.function`` objects, so every method instance reuses one trace.
+
+    It lives in the :class:`~repro.models.ImageModel`'s own cache (``model._cache``), so it is freed with the
+    model; the entry is rebuilt if ``model.logits_model`` was replaced.
+    """
+    entry = model._cache.get("compiled_attributions")
+    if entry is None or entry[0] is not model.logits_model:
+        entry = model._cache["compiled_attributions"] = (model.logits_model, {})
+    return entry[1]

@@ -25,7 +25,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from repro.attributions._common import BatchedMethod, check_positive_int
+from repro.attributions._common import BatchedMethod, check_positive_int, compiled_functions
 from repro.batching import batch_slices
 from repro.errors import ReproError
 
@@ -33,8 +33,8 @@ from repro.errors import ReproError
 class GradCAM(BatchedMethod):
     """Grad-CAM of the target logit at ``model.conv_layer`` (tf-keras-vis 0.8.7), upsampled to ``(H, W)``.
 
-    The ``Gradcam`` object (a clone of the model, built once: several seconds on VGG16) is cached on this
-    instance per Keras model.
+    The ``Gradcam`` object (a clone of the model, built once: several seconds on VGG16) is cached with the model
+    (:func:`~repro.attributions._common.compiled_functions`) and reused by every instance.
 
     Args:
         batch_size: images per Grad-CAM call.
@@ -56,12 +56,10 @@ class GradCAM(BatchedMethod):
             model.keras_model.get_layer(model.conv_layer)
         except ValueError:
             raise ReproError(f"model {model.name!r} has no layer {model.conv_layer!r} for Grad-CAM") from None
-        cache = self.__dict__.setdefault("_gradcams", {})
-        key = id(model.keras_model)
-        if key not in cache or cache[key][0] is not model.keras_model:
-            cache[key] = (model.keras_model, Gradcam(model.keras_model, model_modifier=ReplaceToLinear(),
-                                                     clone=True))
-        return cache[key][1]
+        cache = compiled_functions(model)
+        if "gradcam" not in cache:
+            cache["gradcam"] = Gradcam(model.keras_model, model_modifier=ReplaceToLinear(), clone=True)
+        return cache["gradcam"]
 
     def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """``(N, H, W, C)`` -> ``(N, H, W)`` float32 upsampled class activation maps (>= 0)."""

@@ -15,7 +15,8 @@ With ``f`` the pre-softmax logit of the target class, ``x`` the model-space inpu
   samples``; the noise of image ``i`` is drawn from ``tf.random.stateless_normal`` seeded by
   :func:`repro.attributions._common.image_seed` ``(x_i, seed)``.
 
-All three share one compiled function per model (:func:`gradient_sum_function`): for one image it sums weighted
+All three share one compiled function per model and batch size (:func:`gradient_sum_function`, kept in
+:func:`compiled_functions`): for one image it sums weighted
 gradients over a set of points ``start + a_k (x - start) + sigma * eps_k`` in inner batches of ``batch_size``
 points, inside a single ``tf.function`` with a fixed input signature (one trace per model, no retracing).
 
@@ -29,7 +30,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from repro.attributions._common import BatchedMethod, check_positive_int, image_seed, select_logits
+from repro.attributions._common import (BatchedMethod, check_positive_int, compiled_functions, image_seed,
+                                        select_logits)
 from repro.batching import batch_slices
 
 RULES: tuple[str, ...] = ("midpoint", "right", "trapezoid")
@@ -122,26 +124,20 @@ def gradient_sum_function(logits_model, batch_size: int):
 
 
 class _GradientMethod(BatchedMethod):
-    """Caches the compiled functions per (Keras model, batch size) on the method instance."""
-
-    def _functions(self, model) -> dict:
-        cache = self.__dict__.setdefault("_compiled", {})
-        key = (id(model.logits_model), self.batch_size)
-        if key not in cache or cache[key][0] is not model.logits_model:
-            cache[key] = (model.logits_model, {})
-        return cache[key][1]
+    """Fetches the compiled functions of a model from :func:`compiled_functions` (shared by all instances)."""
 
     def _gradients(self, model):
-        fns = self._functions(model)
+        fns = compiled_functions(model)
         if "gradients" not in fns:
             fns["gradients"] = gradient_function(model.logits_model)
         return fns["gradients"]
 
     def _gradient_sum(self, model):
-        fns = self._functions(model)
-        if "sum" not in fns:
-            fns["sum"] = gradient_sum_function(model.logits_model, self.batch_size)
-        return fns["sum"]
+        fns = compiled_functions(model)
+        key = ("gradient_sum", self.batch_size)
+        if key not in fns:
+            fns[key] = gradient_sum_function(model.logits_model, self.batch_size)
+        return fns[key]
 
 
 class Saliency(_GradientMethod):
