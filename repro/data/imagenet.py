@@ -181,6 +181,16 @@ def _listing(items: Sequence[str]) -> str:
     return shown + (f" ... and {len(items) - _SHOW} more" if len(items) > _SHOW else "")
 
 
+def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header (stripped) and ``(line number, {column: stripped value})`` per record; blank lines skipped."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        raw = [(reader.line_num, {k: (v or "").strip() for k, v in rec.items() if k is not None}) for rec in reader]
+    return header, raw
+
+
 def read_manifest(path: str | os.PathLike) -> list[ManifestRow]:
     """Read and validate a manifest CSV.
 
@@ -199,19 +209,17 @@ def read_manifest(path: str | os.PathLike) -> list[ManifestRow]:
     path = Path(path)
     if not path.is_file():
         raise ReproError(f"manifest {path}: " + ("is a directory" if path.is_dir() else "no such file"))
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        if not header:
-            raise ReproError(f"manifest {path}: empty file (no header line; expected columns "
-                             f"{','.join(MANIFEST_COLUMNS)})")
-        reader.fieldnames = header
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        if missing:
-            raise ReproError(f"manifest {path}: missing column(s) {', '.join(missing)} (header has: "
-                             f"{', '.join(header)})")
-        raw = [(n + 2, {k: (v or "").strip() for k, v in rec.items() if k is not None}) for n, rec in
-               enumerate(reader)]
+    try:
+        header, raw = _read_csv(path)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ReproError(f"manifest {path}: not a UTF-8 CSV file ({exc})") from None
+    if not header:
+        raise ReproError(f"manifest {path}: empty file (no header line; expected columns "
+                         f"{','.join(MANIFEST_COLUMNS)})")
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ReproError(f"manifest {path}: missing column(s) {', '.join(missing)} (header has: "
+                         f"{', '.join(header)})")
     if not raw:
         raise ReproError(f"manifest {path}: no rows after the header")
 

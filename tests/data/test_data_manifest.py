@@ -131,6 +131,16 @@ def test_empty_manifest(tmp_path):
     _expect(_manifest(tmp_path, ""), "empty file")
 
 
+def test_binary_file_as_manifest(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01")
+    _expect(path, "not a UTF-8 CSV file")
+
+
+def test_line_numbers_count_blank_lines(tmp_path):
+    _expect(_manifest(tmp_path, "image_id,label\n\na.JPEG,1\n\na.JPEG,2\n"), "a.JPEG (lines 3 and 5)")
+
+
 def test_header_only_manifest(tmp_path):
     _expect(_manifest(tmp_path, "image_id,label,wnid,class_name\n"), "no rows")
 
