@@ -17,13 +17,13 @@ Usage::
 * ``images``: ``(N, H, W, C)`` float32 in model space. ``maps``: ``(P, H, W, C)``, ``(P, H, W)`` or coarser
   ``(P, h, w[, C])`` (see :func:`repro.criteria.orders.pixel_scores`); ``P = N`` unless ``image_index`` (``(P,)``)
   says which image each map explains. ``baseline``: ``(H, W, C)`` or ``(N, H, W, C)`` in model space.
-  ``targets``: ``(N,)`` class per image (``None``: the model's top-1).
+  ``targets``: ``(N,)`` class per image, or ``(P,)`` per map with ``image_index`` (``None``: the model's top-1).
 * ``steps``: ``K`` (default 100): N-Ord/S-Ord read their curves at ``K + 1`` pixel counts evenly spaced in ``m``,
   TPN/TPS at ``K + 1`` shares evenly spaced in ``k``; exact whenever ``M <= K``. ``steps=None``: exact mode,
   every pixel count ``0..M`` (for small inputs).
 
 Forwards. Per (image, map) the naive count is ``6 (K + 1)`` (six curves). Here ``y0`` and ``y_b`` are evaluated
-once per image (shared by all maps of that image), the points ``m = M`` of top and bottom curves once, and
+once per (image, target) (shared by all maps of that image), the points ``m = M`` of top and bottom curves once, and
 identical queries once. Exact mode: ``4M - 2`` per (image, map) plus 2 per image (N-Ord and TPN-top, S-Ord and
 TPS-top are the same evaluations), against ``6 (M + 1)``. Stepped mode (``M > K``): the ordering counts and share
 counts coincide only in part, at most ``2 (2K - 1) + 2 (K - 1) = 6K - 4`` per (image, map) plus 2 per image;
@@ -107,15 +107,15 @@ class CriteriaResult:
                               self.steps, self.num_forwards)
 
     def to_rows(self, **extra: Any) -> list[dict[str, Any]]:
-        """One dict per (image, map): ``image, target, n_ord, s_ord, one_minus_s_ord, tpn, tps, y0, yb, M,
-        steps, reason`` plus the ``extra`` columns (e.g. ``method="saliency"``)."""
+        """One dict per (image, map): ``image, target, n_ord, s_ord, one_minus_s_ord, tpn, tps, y0, yb,
+        num_positive, steps, reason`` plus the ``extra`` columns (e.g. ``method="saliency"``)."""
         rows = []
         for i in range(len(self)):
             rows.append({**extra, "image": int(self.image_index[i]), "target": int(self.targets[i]),
                          "n_ord": float(self.n_ord[i]), "s_ord": float(self.s_ord[i]),
                          "one_minus_s_ord": float(1.0 - self.s_ord[i]), "tpn": float(self.tpn[i]),
                          "tps": float(self.tps[i]), "y0": float(self.y0[i]), "yb": float(self.yb[i]),
-                         "M": int(self.num_positive[i]), "steps": "exact" if self.steps is None else self.steps,
+                         "num_positive": int(self.num_positive[i]), "steps": "exact" if self.steps is None else self.steps,
                          "reason": self.reason[i]})
         return rows
 
@@ -131,7 +131,8 @@ def evaluate(model: Any, images: np.ndarray, maps: np.ndarray, baseline: np.ndar
         images: ``(N, H, W, C)`` float32, model space.
         maps: ``(P, H, W, C)``, ``(P, H, W)`` or coarser; ``P = N`` unless ``image_index`` is given.
         baseline: ``(H, W, C)`` or ``(N, H, W, C)`` in model space; ``None`` only for an ImageModel.
-        targets: ``(N,)`` class per image; ``None`` = top-1 of the score model.
+        targets: ``(N,)`` class per image, or ``(P,)`` class per map when ``image_index`` is given (a length
+            of ``P`` then always means per map); ``None`` = top-1 of the score model.
         steps: ``K`` or ``None`` (exact). batch_size: forwards per compiled call (last batch padded).
         score: ``"probability"`` or ``"logit"`` (ImageModel only).
         image_index: ``(P,)`` image row of each map (many maps per image without copying images).
@@ -235,6 +236,7 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
     P = pix.shape[0]
     if steps is not None and (int(steps) != steps or steps < 1):
         raise ValueError(f"steps must be a positive integer or None (exact mode), got {steps!r}")
+    explicit_index = image_index is not None
     if image_index is None:
         if P != N:
             raise ValueError(f"maps has {P} maps for {N} images (pass image_index to evaluate several maps per image)")
@@ -247,10 +249,13 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
     if targets is None:
         targets = _top1(forward, images, batch_size)
     targets = np.asarray(targets)
-    if targets.shape != (N,) or not np.issubdtype(targets.dtype, np.integer):
-        raise ValueError(f"targets has shape {targets.shape} and dtype {targets.dtype}, expected ({N},) ints")
+    per_map = explicit_index and targets.shape == (P,)
+    if not (per_map or targets.shape == (N,)) or not np.issubdtype(targets.dtype, np.integer):
+        expected = f"({N},) per image or ({P},) per map" if explicit_index else f"({N},)"
+        raise ValueError(f"targets has shape {targets.shape} and dtype {targets.dtype}, expected {expected} ints")
     if targets.min() < 0 or (num_classes is not None and targets.max() >= num_classes):
         raise ValueError(f"targets out of range [0, {num_classes}): min {targets.min()}, max {targets.max()}")
+    pair_targets = (targets if per_map else targets[image_index]).astype(np.int64)
 
     # Orders, once per (image, map).
     ranks = np.empty((P, H, W), np.int32)
@@ -275,7 +280,8 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
             for lo, hi in ((0 * m_ord, m_ord), (0 * m_top, m_top), (M - m_bot, np.full_like(m_bot, M))):
                 empty = lo == hi
                 key = np.stack([np.full(lo.size, i), np.where(empty, -1, p), np.where(empty, 0, lo),
-                                np.where(empty, 0, hi), np.full(lo.size, mode)], axis=1)
+                                np.where(empty, 0, hi), np.full(lo.size, mode),
+                                np.full(lo.size, pair_targets[p])], axis=1)
                 keys.append(key)
                 bounds.append((offset, offset + lo.size))
                 offset += lo.size
@@ -289,7 +295,7 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
         "baseline": np.zeros(len(uniq), np.int64) if shared_base else uniq[:, 0],
         "rank": np.maximum(uniq[:, 1], 0),
         "lo": uniq[:, 2], "hi": uniq[:, 3], "mode": uniq[:, 4],
-        "target": targets[uniq[:, 0]],
+        "target": uniq[:, 5],
     }
     engine = get_engine(forward, batch_size, (H, W, C))
     outputs = engine.run(images, base, ranks, queries, progress=progress)[inverse]
@@ -321,5 +327,5 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
         reasons.append("")
     return CriteriaResult(res["n_ord"], res["s_ord"], res["tpn"], res["tps"], res["y0"], res["yb"],
                           np.array([pp[0] for pp in per_pair], np.int64), reasons, curves,
-                          image_index.astype(np.int64), targets[image_index].astype(np.int64), steps,
+                          image_index.astype(np.int64), pair_targets, steps,
                           num_forwards=int(len(uniq)))

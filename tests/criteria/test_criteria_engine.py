@@ -1,0 +1,225 @@
+"""The batched engine against a brute-force plain-numpy reference (one forward per point, its own ranking, its
+own formulas and its own area integration), plus batching, ordering, retracing and the NaN cases."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from repro.criteria import evaluate, evaluate_methods
+from repro.criteria.api import REASON_NO_POSITIVE, REASON_Y0
+from repro.criteria.curves import get_engine
+from repro.testing import random_images, small_cnn
+
+EPS = 1e-10
+SHAPE = (6, 6, 3)
+
+
+# ---------------------------------------------------------------- brute-force reference (independent code)
+def _area_abs_diff(ka, ya, kb, yb):
+    """integral_0^1 |a - b| for piecewise-linear curves, splitting each piece at a zero crossing."""
+    grid = sorted(set(ka) | set(kb))
+    total = 0.0
+    for u, v in zip(grid[:-1], grid[1:]):
+        d0 = np.interp(u, ka, ya) - np.interp(u, kb, yb)
+        d1 = np.interp(v, ka, ya) - np.interp(v, kb, yb)
+        if d0 * d1 >= 0:
+            total += (v - u) * (abs(d0) + abs(d1)) / 2
+        else:
+            t = d0 / (d0 - d1)  # crossing at u + t (v - u)
+            total += (v - u) * (t * abs(d0) + (1 - t) * abs(d1)) / 2
+    return total
+
+
+def reference(model_fn, x, scores, baseline, target):
+    """All four criteria of one image by brute force: ``scores`` (H, W), ``x`` and ``baseline`` (H, W, C)."""
+    H, W, _ = x.shape
+    flat = scores.ravel()
+    pos = sorted((p for p in range(H * W) if flat[p] > 0), key=lambda p: (-flat[p], p))
+    f = lambda img: float(model_fn(img[None].astype(np.float32))[0, target])  # noqa: E731
+
+    def removed(pixels):
+        img = x.copy()
+        for p in pixels:
+            img[p // W, p % W, :] = baseline[p // W, p % W, :]
+        return img
+
+    def added(pixels):
+        img = baseline.copy()
+        for p in pixels:
+            img[p // W, p % W, :] = x[p // W, p % W, :]
+        return img
+
+    y0, yb, M = f(x), f(baseline), len(pos)
+    out = dict(y0=y0, yb=yb, M=M)
+    if M == 0:
+        return dict(out, n_ord=np.nan, s_ord=np.nan, tpn=np.nan, tps=np.nan)
+    rev = pos[::-1]
+    R = [f(removed(pos[:m])) for m in range(M + 1)]
+    Rrev = [f(removed(rev[:m])) for m in range(M + 1)]
+    A = [f(added(pos[:m])) for m in range(M + 1)]
+    Arev = [f(added(rev[:m])) for m in range(M + 1)]
+    S = sum(flat[p] for p in pos)
+    k_top = [sum(flat[p] for p in pos[:m]) / S for m in range(M + 1)]
+    k_bot = [sum(flat[p] for p in rev[:m]) / S for m in range(M + 1)]
+    k_top[-1] = k_bot[-1] = 1.0
+    clip = lambda v: [max(a, 0.0) for a in v]  # noqa: E731
+    r = min((max(yb, 0) + EPS) / (max(R[M], 0) + EPS), 1.0)
+    r2 = min((max(A[M], 0) + EPS) / (max(y0, 0) + EPS), 1.0)
+    return dict(out,
+                n_ord=sum(max(v - yb, 0) for v in R) / (M + 1),
+                s_ord=sum(min(v, A[M]) - y0 for v in A) / (M + 1),
+                tpn=_area_abs_diff(k_top, clip(R), k_bot, clip(Rrev)) / (r * max(y0, 0) + EPS),
+                tps=_area_abs_diff(k_top, clip(A), k_bot, clip(Arev)) / (r2 * max(y0, 0) + EPS),
+                R=R)
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def cnn():
+    return small_cnn(input_shape=SHAPE, classes=3, seed=3)
+
+
+@pytest.fixture(scope="module")
+def data(cnn):
+    rng = np.random.default_rng(0)
+    x = cnn.preprocess(random_images(5, SHAPE, seed=1))
+    maps = rng.normal(size=(5, *SHAPE[:2]))
+    maps[1] = np.round(maps[1] * 2)            # ties (and zeros): integers in about [-5, 5]
+    maps[2] = -np.abs(maps[2])                 # M = 0
+    maps[3] = np.where(maps[3] > 1.0, 3.0, maps[3])  # a block of equal top scores
+    targets = np.array([0, 1, 2, 0, 1])
+    return x, maps, targets
+
+
+@pytest.fixture(scope="module")
+def exact(cnn, data):
+    x, maps, targets = data
+    return evaluate(cnn, x, maps, None, targets, steps=None, batch_size=16)
+
+
+def test_engine_matches_brute_force_in_exact_mode(cnn, data, exact):
+    x, maps, targets = data
+    fn = lambda b: cnn.keras_model(b, training=False).numpy()  # noqa: E731
+    for i in range(len(x)):
+        ref = reference(fn, x[i], maps[i], cnn.baseline, targets[i])
+        assert exact.num_positive[i] == ref["M"]
+        for key in ("y0", "yb", "n_ord", "s_ord", "tpn", "tps"):
+            got = getattr(exact, key)[i]
+            if np.isnan(ref[key]):
+                assert np.isnan(got), (i, key)
+            else:
+                assert got == pytest.approx(ref[key], abs=1e-6), (i, key)
+        if ref["M"]:
+            np.testing.assert_allclose(exact.curves[i].necessity.y, ref["R"], atol=1e-6)
+    assert exact.reason[2] == REASON_NO_POSITIVE
+    assert [r for i, r in enumerate(exact.reason) if i != 2] == [""] * 4
+
+
+def test_forward_count_exact_mode(exact):
+    # 4M - 2 per (image, map) with M > 0, 2 per image (y0, y_b).
+    M = exact.num_positive
+    assert exact.num_forwards == int(np.sum(np.where(M > 0, 4 * M - 2, 0))) + 2 * len(M)
+
+
+def test_stepped_converges_to_exact():
+    model = small_cnn(input_shape=(12, 12, 3), classes=3, seed=5)
+    x = model.preprocess(random_images(4, (12, 12, 3), seed=2))
+    maps = np.random.default_rng(4).normal(size=(4, 12, 12)) + 0.3
+    ex = evaluate(model, x, maps, None, np.array([0, 1, 2, 0]), steps=None, batch_size=64)
+    assert ex.num_positive.min() > 80
+    errs = {}
+    for K in (5, 10, 20, 40, 80, 144):
+        st = evaluate(model, x, maps, None, np.array([0, 1, 2, 0]), steps=K, batch_size=64)
+        errs[K] = max(float(np.max(np.abs(getattr(st, c) - getattr(ex, c)))) for c in ("n_ord", "s_ord", "tpn", "tps"))
+    # Observed (seed fixed): the max difference over the 4 criteria shrinks with K and is 0 once K >= M.
+    assert errs[144] == 0.0
+    assert errs[80] <= errs[20] <= errs[5]
+    assert errs[40] < 0.5 * errs[5]
+    assert errs[80] < 0.01, errs
+
+
+@pytest.mark.parametrize("batch_size", [1, "divisor-1", "divisor", "divisor+1"])
+def test_batch_size_changes_nothing(cnn, data, exact, batch_size):
+    x, maps, targets = data
+    Q = exact.num_forwards
+    d = next(d for d in range(7, Q) if Q % d == 0)
+    bs = {"divisor-1": d - 1, "divisor": d, "divisor+1": d + 1}.get(batch_size, batch_size)
+    res = evaluate(cnn, x, maps, None, targets, steps=None, batch_size=bs)
+    for key in ("n_ord", "s_ord", "tpn", "tps", "y0", "yb"):
+        np.testing.assert_allclose(getattr(res, key), getattr(exact, key), atol=1e-7, rtol=0, err_msg=key)
+
+
+def test_image_order_and_count_change_nothing(cnn, data, exact):
+    x, maps, targets = data
+    perm = np.array([3, 0, 4, 2, 1])
+    res = evaluate(cnn, x[perm], maps[perm], None, targets[perm], steps=None, batch_size=16)
+    one = evaluate(cnn, x[4:], maps[4:], None, targets[4:], steps=None, batch_size=16)
+    for key in ("n_ord", "s_ord", "tpn", "tps", "y0", "yb"):
+        np.testing.assert_allclose(getattr(res, key), getattr(exact, key)[perm], atol=1e-7, rtol=0)
+        np.testing.assert_allclose(getattr(one, key), getattr(exact, key)[4:], atol=1e-7, rtol=0)
+
+
+def test_many_maps_per_image_share_images_and_forwards(cnn, data, exact):
+    x, maps, targets = data
+    other = np.random.default_rng(9).normal(size=maps.shape)
+    both = evaluate(cnn, x, np.concatenate([maps, other]), None, targets, steps=None, batch_size=16,
+                    image_index=np.tile(np.arange(5), 2))
+    single = evaluate(cnn, x, other, None, targets, steps=None, batch_size=16)
+    by_method = evaluate_methods(cnn, x, {"a": maps, "b": other}, None, targets, steps=None, batch_size=16)
+    for key in ("n_ord", "s_ord", "tpn", "tps"):
+        np.testing.assert_allclose(getattr(both, key)[:5], getattr(exact, key), atol=1e-7, rtol=0)
+        np.testing.assert_allclose(getattr(both, key)[5:], getattr(single, key), atol=1e-7, rtol=0)
+        np.testing.assert_allclose(getattr(by_method["b"], key), getattr(single, key), atol=1e-7, rtol=0)
+    # y0 and y_b are evaluated once per image, not once per map.
+    assert both.num_forwards == exact.num_forwards + single.num_forwards - 2 * 5
+    assert by_method["a"].num_forwards == both.num_forwards
+    # targets per map (P,) with image_index: same numbers, and a different target for one map is honoured.
+    per_map = evaluate(cnn, x, np.concatenate([maps, other]), None, np.tile(targets, 2), steps=None,
+                       batch_size=16, image_index=np.tile(np.arange(5), 2))
+    np.testing.assert_allclose(per_map.tpn, both.tpn, atol=1e-7, rtol=0)
+    t2 = np.concatenate([targets, (targets + 1) % 3])
+    mixed = evaluate(cnn, x, np.concatenate([maps, other]), None, t2, steps=None, batch_size=16,
+                     image_index=np.tile(np.arange(5), 2))
+    shifted = evaluate(cnn, x, other, None, (targets + 1) % 3, steps=None, batch_size=16)
+    np.testing.assert_allclose(mixed.tpn[5:], shifted.tpn, atol=1e-7, rtol=0)
+    np.testing.assert_array_equal(mixed.targets, t2)
+
+
+def test_no_retracing_across_calls(cnn, data):
+    x, maps, targets = data
+    for n in (1, 3, 5):
+        evaluate(cnn, x[:n], maps[:n], None, targets[:n], steps=4, batch_size=8)
+    engine = get_engine(cnn.score_model("probability"), 8, SHAPE)
+    assert engine.tracing_count() == 1
+
+
+def test_y0_not_positive_gives_nan_tpn_tps_with_reason():
+    neg = lambda t: tf.reshape(-1.0 - tf.reduce_sum(t, axis=[1, 2, 3]), [-1, 1])  # noqa: E731
+    x = np.ones((1, 1, 3, 1), np.float32)
+    res = evaluate(neg, x, np.ones((1, 1, 3)), np.zeros((1, 3, 1)), np.zeros(1, int), steps=None)
+    assert res.reason == [REASON_Y0]
+    assert np.isnan(res.tpn[0]) and np.isnan(res.tps[0])
+    # y0 = -4, y_b = -1, R = -4, -3, -2, -1: N-Ord = mean(max(R + 1, 0)) = 0; S-Ord = mean(min(R', -4) + 4) = 0
+    assert res.n_ord[0] == 0 and res.s_ord[0] == 0
+
+
+def test_to_rows(exact):
+    rows = exact.to_rows(method="m")
+    assert len(rows) == 5 and rows[2]["num_positive"] == 0 and rows[2]["reason"] == REASON_NO_POSITIVE
+    assert rows[0]["method"] == "m" and rows[0]["one_minus_s_ord"] == pytest.approx(1 - exact.s_ord[0])
+
+
+def test_input_errors(cnn, data):
+    x, maps, targets = data
+    with pytest.raises(ValueError, match="5 maps for 4 images"):
+        evaluate(cnn, x[:4], maps, None, targets[:4])
+    with pytest.raises(ValueError, match="targets"):
+        evaluate(cnn, x, maps, None, targets[:3])
+    with pytest.raises(ValueError, match="targets out of range"):
+        evaluate(cnn, x, maps, None, targets + 3)
+    with pytest.raises(ValueError, match="baseline has shape"):
+        evaluate(cnn, x, maps, np.zeros((2, 2, 3)), targets)
+    with pytest.raises(ValueError, match="steps"):
+        evaluate(cnn, x, maps, None, targets, steps=0)
+    with pytest.raises(ValueError, match="baseline is required"):
+        evaluate(lambda t: t, x, maps, None, targets)
