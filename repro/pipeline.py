@@ -91,7 +91,9 @@ def make_config(profile: str = "embedded", quick: bool = False, **overrides) -> 
         raise ReproError(f"unknown profile {profile!r}; choose one of {PROFILES}")
     base = {"profile": profile, "model": "embedded" if profile == "embedded" else "vgg16"}
     if profile == "paper":
-        base.update(weights="imagenet", manifest=str(default_manifest()))
+        from repro.data.imagenet import REPO_MANIFEST
+
+        base.update(weights="imagenet", manifest=str(REPO_MANIFEST))
     if quick:
         base.update(QUICK)
     base.update({k: v for k, v in overrides.items() if v is not None})
@@ -108,10 +110,6 @@ def make_config(profile: str = "embedded", quick: bool = False, **overrides) -> 
     if not 0 <= i < n:
         raise ReproError(f"shard index must satisfy 0 <= i < N, got {i}/{n}")
     return StudyConfig(**base)
-
-
-def default_manifest() -> Path:
-    return Path(__file__).resolve().parent.parent / "data_manifest.csv"
 
 
 def parse_shard(text: str | None, environ: dict | None = None) -> tuple[int, int]:

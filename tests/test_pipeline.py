@@ -1,0 +1,144 @@
+"""The pipeline end to end: settings, resume after a kill, shards and merge, the paper profile on VGG16."""
+
+import csv
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from repro.cli import main
+from repro.errors import ReproError
+from repro.pipeline import RESULT_COLUMNS, check_same_settings, make_config, parse_shard
+
+TINY = ["--profile", "embedded", "--limit", "4", "--quick", "--chunk-size", "2", "--no-progress"]
+
+
+def read_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_parse_shard_reads_text_and_slurm():
+    assert parse_shard("1/4", environ={}) == (1, 4)
+    assert parse_shard(None, environ={}) == (0, 1)
+    env = {"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "5"}
+    assert parse_shard(None, environ=env) == (2, 5)
+    with pytest.raises(ReproError, match="i/N"):
+        parse_shard("two", environ={})
+
+
+def test_make_config_rejects_bad_settings():
+    with pytest.raises(ReproError, match="unknown profile"):
+        make_config("imagenet")
+    with pytest.raises(ReproError, match="unknown method"):
+        make_config(methods=["saliency", "occlusion"])
+    with pytest.raises(ReproError, match="0 <= i < N"):
+        make_config(shard=(2, 2))
+    assert make_config(steps="exact").steps is None
+    assert make_config(quick=True).ig_steps == 8
+
+
+def test_settings_mismatch_is_refused_and_named(tmp_path):
+    with pytest.raises(ReproError, match=r"steps: 10 != 20"):
+        check_same_settings(tmp_path / "config.json", {"steps": 10, "shard": [0, 2]}, {"steps": 20, "shard": [1, 2]})
+    check_same_settings(tmp_path / "config.json", {"steps": 10, "shard": [0, 2]}, {"steps": 10, "shard": [1, 2]})
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "embedded"
+    assert main(["reproduce", *TINY, "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_embedded_run_writes_table_figures_and_claims(tiny_run):
+    rows = read_rows(tiny_run / "results.csv")
+    assert list(rows[0]) == list(RESULT_COLUMNS)
+    assert len(rows) == 4 * 8
+    assert {r["method"] for r in rows} == {"saliency", "integrated_gradients", "smoothgrad", "deeplift", "lrp",
+                                           "guided_backprop", "gradcam", "random"}
+    for r in rows:
+        if r["reason"] == "":
+            assert float(r["one_minus_s_ord"]) == pytest.approx(1 - float(r["s_ord"]))
+            assert float(r["n_ord"]) >= 0 and float(r["tpn"]) >= 0 and float(r["tps"]) >= 0
+    assert len(list((tiny_run / "figures").glob("*.png"))) >= 6
+    assert (tiny_run / "claims.md").is_file() and (tiny_run / "claims.json").is_file()
+    assert len(list((tiny_run / "examples").glob("*.npz"))) == 4
+
+
+@pytest.mark.slow
+def test_rerun_of_a_finished_run_is_a_noop(tiny_run, capsys):
+    before = {p: p.stat().st_mtime_ns for p in tiny_run.rglob("*") if p.is_file()}
+    assert main(["reproduce", *TINY, "--out", str(tiny_run)]) == 0
+    after = {p: p.stat().st_mtime_ns for p in tiny_run.rglob("*") if p.is_file()}
+    assert before == after
+    assert "up to date" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path, monkeypatch):
+    import repro.pipeline as pipeline
+
+    out = tmp_path / "killed"
+    real = pipeline.compute_chunk
+    calls = []
+
+    def dies_on_second_chunk(study, c, cache=None):
+        calls.append(c)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # as if killed while computing chunk 1
+        return real(study, c, cache)
+
+    monkeypatch.setattr(pipeline, "compute_chunk", dies_on_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        main(["reproduce", *TINY, "--out", str(out)])
+    assert (out / "chunks" / "chunk_00000.csv").exists() and not (out / "results.csv").exists()
+    assert not list((out / "chunks").glob("*.tmp*"))
+    monkeypatch.setattr(pipeline, "compute_chunk", real)
+    done = []
+    monkeypatch.setattr(pipeline, "compute_chunk", lambda s, c, cache=None: done.append(c) or real(s, c, cache))
+    assert main(["reproduce", *TINY, "--out", str(out)]) == 0
+    assert done == [1]  # the finished chunk 0 was not recomputed
+    assert (out / "results.csv").read_text() == (tiny_run / "results.csv").read_text()
+
+
+@pytest.mark.slow
+def test_shards_merge_to_the_unsharded_table_and_refuse_mixed_settings(tiny_run, tmp_path):
+    for i in range(2):
+        assert main(["reproduce", *TINY, "--shard", f"{i}/2", "--out", str(tmp_path / f"s{i}")]) == 0
+    assert not (tmp_path / "s0" / "results.csv").exists()
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "--out", str(tmp_path / "m"),
+                 "--no-figures"]) == 0
+    assert (tmp_path / "m" / "results.csv").read_text() == (tiny_run / "results.csv").read_text()
+    cfg = json.loads((tmp_path / "s1" / "config.json").read_text())
+    cfg["steps"] = 20
+    (tmp_path / "s1" / "config.json").write_text(json.dumps(cfg))
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "--out", str(tmp_path / "m2")]) == 2
+
+
+@pytest.mark.slow
+def test_paper_profile_runs_every_stage_on_vgg16_without_weights(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    val = tmp_path / "val"
+    val.mkdir()
+    ids = ["ILSVRC2012_val_00000001.JPEG", "ILSVRC2012_val_00000002.JPEG"]
+    manifest = tmp_path / "manifest.csv"
+    with open(manifest, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image_id", "label", "wnid", "class_name"])
+        w.writerow([ids[0], 0, "n01440764", "tench"])
+        w.writerow([ids[1], 999, "n15075141", "toilet_tissue"])
+    for name in ids:
+        Image.fromarray(rng.integers(0, 256, (240, 300, 3), dtype=np.uint8)).save(val / name)
+    out = tmp_path / "paper"
+    args = ["reproduce", "--profile", "paper", "--weights", "none", "--imagenet-dir", str(val),
+            "--manifest", str(manifest), "--steps", "3", "--quick", "--no-progress", "--out", str(out)]
+    assert main(args) == 0 or (out / "claims.json").is_file()
+    rows = read_rows(out / "results.csv")
+    assert len(rows) == 2 * 8
+    assert {r["image_id"] for r in rows} == set(ids)
+    assert all(np.isfinite(float(r["y0"])) for r in rows)
