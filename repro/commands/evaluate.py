@@ -1,0 +1,166 @@
+"""``repro evaluate``: N-Ord, S-Ord, TPN and TPS for attribution maps you bring.
+
+Inputs: ``--images`` a ``.npy`` of raw RGB ``(N, H, W, 3)`` in ``[0, 255]`` at the model's input size (preprocessed
+here with the model's own preprocessing); ``--maps`` a ``.npy`` ``(N, H, W[, C])`` (or coarser, resized
+bilinearly) or a ``.npz`` with one such array per method name (all methods go through the engine in one pass);
+``--targets`` an optional ``.npy`` of ``N`` class indices (default: the model's top-1). Output: the results table
+(``repro.store.RESULT_COLUMNS``, one row per image x method; ``image_id`` is ``<images file stem>:<row>``).
+
+The command is split so its core takes an :class:`~repro.models.ImageModel`: :func:`load_inputs` checks the files
+(every error names the file), :func:`evaluate_inputs` runs :func:`repro.criteria.evaluate_methods`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from repro.errors import ReproError
+
+
+def _steps(text: str) -> int | None:
+    if text == "exact":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--steps must be a positive integer or 'exact', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--steps must be a positive integer or 'exact', got {text!r}")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", choices=("embedded", "vgg16"), default="embedded")
+    p.add_argument("--weights", default=None, help="VGG16: 'imagenet' or a local .h5; embedded: a retrained .h5")
+    p.add_argument("--images", type=Path, required=True, help=".npy of raw RGB images (N, H, W, 3) in [0, 255]")
+    p.add_argument("--maps", type=Path, required=True,
+                   help=".npy maps (N, H, W[, C]) or .npz with one array per method name")
+    p.add_argument("--targets", type=Path, default=None, help=".npy of N class indices (default: top-1)")
+    p.add_argument("--steps", type=_steps, default=100,
+                   help="curve points K (default 100; exact whenever M <= K) or 'exact' for every pixel count")
+    p.add_argument("--score", choices=("probability", "logit"), default="probability",
+                   help="class score the criteria read (default: softmax probability)")
+    p.add_argument("--batch-size", type=int, default=64, help="forwards per compiled call (default 64)")
+    p.add_argument("--out", type=Path, default=Path("results.csv"), help="output CSV (default results.csv)")
+    p.add_argument("--progress", action="store_true", help="show a progress bar over the forward batches")
+
+
+def _load(path: Path, what: str):
+    if not path.exists():
+        raise ReproError(f"{path}: {what} file not found")
+    if path.is_dir():
+        raise ReproError(f"{path}: {what} is a directory, expected a file")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ReproError(f"{path}: cannot read {what} ({exc.__class__.__name__}: {exc})") from None
+
+
+def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
+                input_shape: tuple[int, int, int], num_classes: int
+                ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
+    """Read and check the files of ``repro evaluate``.
+
+    Args:
+        images_path: ``.npy`` raw RGB ``(N, H, W, 3)``. maps_path: ``.npy`` or ``.npz`` (one array per method).
+        targets_path: ``.npy`` ``(N,)`` ints, or ``None``.
+        input_shape: the model's ``(H, W, C)``. num_classes: the model's class count.
+    Returns:
+        ``(raw images float32, {method: maps}, targets or None)``; a ``.npy`` of maps is named after its stem.
+    Raises:
+        ReproError: missing/unreadable file, wrong shape, ``N`` mismatch, NaN/inf values, bad targets; the message
+            names the file.
+    """
+    raw = _load(images_path, "images")
+    if not isinstance(raw, np.ndarray) or raw.ndim != 4 or tuple(raw.shape[1:]) != tuple(input_shape):
+        shape = getattr(raw, "shape", "an .npz archive")
+        raise ReproError(f"{images_path}: images have shape {shape}, expected (N, {', '.join(map(str, input_shape))})")
+    if raw.dtype.kind not in "fiu":
+        raise ReproError(f"{images_path}: images have dtype {raw.dtype}, expected numbers in [0, 255]")
+    raw = raw.astype(np.float32)
+    if not np.isfinite(raw).all():
+        raise ReproError(f"{images_path}: images contain NaN or infinite values")
+    N, (H, W) = len(raw), input_shape[:2]
+    if N == 0:
+        raise ReproError(f"{images_path}: no images (N = 0)")
+
+    loaded = _load(maps_path, "maps")
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded:
+            maps = {name: loaded[name] for name in loaded.files}
+        if not maps:
+            raise ReproError(f"{maps_path}: the .npz holds no arrays")
+    else:
+        maps = {maps_path.stem: loaded}
+    for name, m in maps.items():
+        where = f"{maps_path}" + (f" [{name}]" if len(maps) > 1 or maps_path.suffix == ".npz" else "")
+        if m.ndim not in (3, 4):
+            raise ReproError(f"{where}: maps have shape {m.shape}, expected (N, H, W), (N, H, W, C) or coarser")
+        if m.dtype.kind not in "fiu":
+            raise ReproError(f"{where}: maps have dtype {m.dtype}, expected numbers")
+        if len(m) != N:
+            raise ReproError(f"{where}: {len(m)} maps for {N} images in {images_path}")
+        if m.shape[1] > H or m.shape[2] > W:
+            raise ReproError(f"{where}: maps have shape {m.shape}, larger than the model input ({H}, {W})")
+        bad = int(m.size - np.isfinite(m).sum())
+        if bad:
+            raise ReproError(f"{where}: maps contain {bad} NaN or infinite values")
+
+    targets = None
+    if targets_path is not None:
+        targets = _load(targets_path, "targets")
+        if not isinstance(targets, np.ndarray) or targets.shape != (N,) or targets.dtype.kind not in "iu":
+            raise ReproError(f"{targets_path}: targets have shape {getattr(targets, 'shape', '?')} and dtype "
+                             f"{getattr(targets, 'dtype', '?')}, expected ({N},) integers")
+        if targets.min() < 0 or targets.max() >= num_classes:
+            raise ReproError(f"{targets_path}: targets must be class indices in [0, {num_classes}), "
+                             f"got min {targets.min()} max {targets.max()}")
+        targets = targets.astype(np.int64)
+    return raw, maps, targets
+
+
+def evaluate_inputs(model, raw: np.ndarray, maps: dict[str, np.ndarray], targets: np.ndarray | None,
+                    steps: int | None = 100, score: str = "probability", batch_size: int = 64,
+                    image_prefix: str = "image", progress: bool = False) -> list[dict]:
+    """The core of ``repro evaluate`` for an :class:`~repro.models.ImageModel`: one results row per image x method.
+
+    Args:
+        model: ImageModel. raw: ``(N, H, W, 3)`` raw RGB. maps: method -> maps ``(N, ...)``.
+        targets: ``(N,)`` or ``None`` (top-1). image_prefix: ``image_id`` is ``f"{image_prefix}:{row}"``.
+    Returns:
+        rows with the columns of :data:`repro.store.RESULT_COLUMNS` (``label`` is -1: unknown) plus ``steps``.
+    """
+    from repro.criteria import evaluate_methods
+    from repro.models import top1_targets
+
+    x = model.preprocess(raw)
+    if targets is None:
+        targets = top1_targets(model.predict(x, batch_size=batch_size))
+    results = evaluate_methods(model, x, maps, model.baseline, targets, steps=steps, batch_size=batch_size,
+                               score=score, progress=progress)
+    rows = []
+    for name, res in results.items():
+        for row in res.to_rows(method=name):
+            row["image_id"] = f"{image_prefix}:{row.pop('image')}"
+            row["label"] = -1
+            rows.append(row)
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    from repro.models import load_model
+    from repro.store import write_results
+
+    if args.batch_size < 1:
+        raise ReproError(f"--batch-size must be >= 1, got {args.batch_size}")
+    model = load_model(args.model, args.weights)
+    raw, maps, targets = load_inputs(args.images, args.maps, args.targets, model.input_shape, model.num_classes)
+    rows = evaluate_inputs(model, raw, maps, targets, steps=args.steps, score=args.score,
+                           batch_size=args.batch_size, image_prefix=args.images.stem, progress=args.progress)
+    write_results(args.out, rows)
+    print(f"[repro] wrote {len(rows)} rows ({len(maps)} method(s) x {len(raw)} image(s)) to {args.out}")
+    return 0

@@ -1,0 +1,109 @@
+"""``repro evaluate``: file checks name the file; the core on an ImageModel equals ``evaluate``; the CLI writes
+the results table (the model loader is replaced by a small CNN, so no embedded model or VGG16 is needed)."""
+
+import numpy as np
+import pytest
+
+import repro.models
+from repro.cli import main
+from repro.commands.evaluate import evaluate_inputs, load_inputs
+from repro.criteria import evaluate
+from repro.errors import ReproError
+from repro.store import RESULT_COLUMNS, read_results
+from repro.testing import random_images, small_cnn
+
+SHAPE = (6, 6, 3)
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    return small_cnn(input_shape=SHAPE, classes=3, seed=1)
+
+
+@pytest.fixture
+def files(tmp_path):
+    raw = random_images(3, SHAPE, seed=0)
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(3, *SHAPE)), rng.normal(size=(3, 3, 3))  # b is coarser (3x3 -> 6x6)
+    np.save(tmp_path / "imgs.npy", raw)
+    np.savez(tmp_path / "maps.npz", saliency=a, gradcam=b)
+    np.save(tmp_path / "one.npy", a)
+    np.save(tmp_path / "targets.npy", np.array([0, 1, 2]))
+    return tmp_path, raw, a, b
+
+
+def test_core_equals_evaluate(cnn, files):
+    tmp, raw, a, b = files
+    raw2, maps, targets = load_inputs(tmp / "imgs.npy", tmp / "maps.npz", tmp / "targets.npy", SHAPE, 3)
+    rows = evaluate_inputs(cnn, raw2, maps, targets, steps=None, batch_size=8, image_prefix="imgs")
+    direct = evaluate(cnn, cnn.preprocess(raw), b, None, np.array([0, 1, 2]), steps=None)
+    got = [r for r in rows if r["method"] == "gradcam"]
+    assert [r["image_id"] for r in got] == ["imgs:0", "imgs:1", "imgs:2"]
+    np.testing.assert_allclose([r["tpn"] for r in got], direct.tpn, atol=1e-7)
+    np.testing.assert_allclose([r["n_ord"] for r in got], direct.n_ord, atol=1e-7)
+    assert len(rows) == 6 and set(RESULT_COLUMNS) <= set(rows[0])
+
+
+def test_cli_writes_results_table(cnn, files, monkeypatch, capsys):
+    tmp, *_ = files
+    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None: cnn)
+    out = tmp / "res.csv"
+    code = main(["evaluate", "--images", str(tmp / "imgs.npy"), "--maps", str(tmp / "one.npy"),
+                 "--steps", "exact", "--out", str(out)])
+    assert code == 0
+    table = read_results(out)
+    assert len(table) == 3 and table.column("method").tolist() == ["one"] * 3
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing_images", "imgs_missing.npy: images file not found"),
+    ("wrong_shape", "bad.npy: images have shape (3, 5, 6, 3), expected (N, 6, 6, 3)"),
+    ("n_mismatch", "maps.npz [saliency]: 2 maps for 3 images"),
+    ("nan_maps", "one.npy: maps contain 1 NaN or infinite values"),
+    ("bad_targets", "targets.npy: targets must be class indices in [0, 3)"),
+    ("targets_shape", "targets.npy: targets have shape (2,)"),
+    ("maps_directory", "is a directory"),
+    ("not_npy", "cannot read maps"),
+])
+def test_file_errors_name_the_file(files, case, message):
+    tmp, raw, a, b = files
+    images, maps, targets = tmp / "imgs.npy", tmp / "maps.npz", None
+    if case == "missing_images":
+        images = tmp / "imgs_missing.npy"
+    elif case == "wrong_shape":
+        np.save(tmp / "bad.npy", raw[:, :5])
+        images = tmp / "bad.npy"
+    elif case == "n_mismatch":
+        np.savez(maps, saliency=a[:2])
+    elif case == "nan_maps":
+        a[1, 2, 3, 0] = np.nan
+        np.save(tmp / "one.npy", a)
+        maps = tmp / "one.npy"
+    elif case == "bad_targets":
+        np.save(tmp / "targets.npy", np.array([0, 1, 3]))
+        targets = tmp / "targets.npy"
+    elif case == "targets_shape":
+        np.save(tmp / "targets.npy", np.array([0, 1]))
+        targets = tmp / "targets.npy"
+    elif case == "maps_directory":
+        maps = tmp
+    elif case == "not_npy":
+        (tmp / "text.npy").write_text("not an array")
+        maps = tmp / "text.npy"
+    with pytest.raises(ReproError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
+                       .replace("]", r"\]")):
+        load_inputs(images, maps, targets, SHAPE, 3)
+
+
+def test_cli_reports_errors_in_one_line(cnn, files, monkeypatch, capsys):
+    tmp, *_ = files
+    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None: cnn)
+    code = main(["evaluate", "--images", str(tmp / "nope.npy"), "--maps", str(tmp / "one.npy")])
+    assert code == 2
+    assert "nope.npy: images file not found" in capsys.readouterr().err
+
+
+def test_cli_rejects_bad_steps(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--images", "a.npy", "--maps", "b.npy", "--steps", "0"])
+    assert "--steps must be a positive integer or 'exact'" in capsys.readouterr().err
