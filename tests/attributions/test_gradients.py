@@ -9,6 +9,27 @@ from repro.models import ImageModel
 from repro.testing import linear_classifier, random_images, small_cnn
 
 
+def _shifted_cnn() -> ImageModel:
+    """small_cnn with a preprocessing whose black image is -0.5 everywhere (a nonzero baseline, like VGG16's)."""
+    base = small_cnn(seed=2)
+    return ImageModel("shifted", base.keras_model, lambda raw: np.asarray(raw, np.float32) / 255 - 0.5,
+                      base.class_names, base.conv_layer)
+
+
+def _half_square_norm_model(shape=(16, 16, 3), preprocess=None) -> ImageModel:
+    """Both logits equal 0.5 * ||x||^2, so df/dx = x and SmoothGrad's mean gradient is x + mean(eps)."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    keras_model = tf.keras.Sequential([
+        L.InputLayer(input_shape=shape),
+        L.Lambda(lambda v: tf.stack([0.5 * tf.reduce_sum(v * v, axis=[1, 2, 3])] * 2, axis=1)),
+        L.Activation("softmax"),
+    ])
+    preprocess = preprocess or (lambda r: np.asarray(r, np.float32) / 255)
+    return ImageModel("square", keras_model, preprocess, ["a", "b"], "")
+
+
 # ---------------------------------------------------------------------------------------------- quadrature rules
 @pytest.mark.parametrize("m", [1, 5, 50])
 def test_midpoint_and_right_rules_on_3a2_have_their_closed_form_errors(m):
@@ -72,42 +93,65 @@ def test_proposition_8_sm_ig_sg_coincide_with_w_times_x_on_a_linear_model():
 
 
 # ----------------------------------------------------------------------------------------- IG completeness
-def _shifted_cnn() -> ImageModel:
-    """small_cnn with a preprocessing whose black image is -0.5 everywhere (a nonzero baseline, like VGG16's)."""
-    base = small_cnn(seed=2)
-    return ImageModel("shifted", base.keras_model, lambda raw: np.asarray(raw, np.float32) / 255 - 0.5,
-                      base.class_names, base.conv_layer)
+@pytest.fixture(scope="module")
+def shifted_path():
+    """The shifted CNN, 2 images, their top-1 targets, F(x) - F(b), and TV(g) measured on a 4001-point grid."""
+    model = _shifted_cnn()
+    b = model.baseline
+    x = model.preprocess(random_images(2, model.input_shape, seed=4))
+    logits = model.logits_model(x).numpy()
+    targets = np.argmax(logits, axis=1)
+    delta = logits[np.arange(2), targets] - model.logits_model(b[None]).numpy()[0, targets]
+    grad = gradient_function(model.logits_model)
+    alphas = np.linspace(0, 1, 4001, dtype=np.float32)
+    tv = []
+    for i, t in enumerate(targets):
+        points = b[None] + alphas[:, None, None, None] * (x[i] - b)[None]
+        g = np.concatenate([
+            np.sum(grad(points[s], np.full(len(s), t, np.int32)).numpy() * (x[i] - b), axis=(1, 2, 3))
+            for s in np.array_split(np.arange(len(points)), 8)])
+        tv.append(np.abs(np.diff(g)).sum())
+    return model, x, targets, delta, np.array(tv)
 
 
 @pytest.mark.parametrize("rule,cells", [("midpoint", 50), ("right", 50), ("trapezoid", 49)])
-def test_ig_completeness_within_the_quadrature_bound(rule, cells):
+def test_ig_completeness_within_the_quadrature_bound(rule, cells, shifted_path):
     """sum IG = F(x) - F(b) + e. Along the path F is piecewise linear (ReLU + max pooling), so
     g(a) = grad F(b + a (x - b)) . (x - b) is piecewise constant and each of the ``cells`` quadrature cells of
     width 1/cells errs by at most its width times the oscillation of g on it: |e| <= TV(g) / cells. TV(g) is
     measured on a 4001-point grid; 1e-5 |F(x) - F(b)| absorbs float32 rounding."""
-    model = _shifted_cnn()
-    b = model.baseline
-    assert np.allclose(b, -0.5)
-    x = model.preprocess(random_images(2, model.input_shape, seed=4))
-    logits = model.logits_model(x).numpy()
-    targets = np.argmax(logits, axis=1)
+    model, x, targets, delta, tv = shifted_path
     maps = IntegratedGradients(steps=50, rule=rule)(model, x, targets)
-    grad = gradient_function(model.logits_model)
-    f_b = model.logits_model(b[None]).numpy()[0]
-    for i, t in enumerate(targets):
-        delta = logits[i, t] - f_b[t]
-        alphas = np.linspace(0, 1, 4001, dtype=np.float32)
-        points = b[None] + alphas[:, None, None, None] * (x[i] - b)[None]
-        g = np.concatenate([
-            np.sum(grad(points[s], np.full(len(points[s]), t, np.int32)).numpy() * (x[i] - b), axis=(1, 2, 3))
-            for s in np.array_split(np.arange(len(points)), 8)])
-        bound = np.abs(np.diff(g)).sum() / cells + 1e-5 * abs(delta)
-        error = abs(maps[i].sum() - delta)
-        assert error <= bound, (rule, error, bound)
-    # Saliency is grad x input (the model-space input), not grad x (input - baseline).
+    error = np.abs(maps.sum(axis=(1, 2, 3)) - delta)
+    bound = tv / cells + 1e-5 * np.abs(delta)
+    assert np.all(error <= bound), (rule, error, bound)
+
+
+def test_saliency_is_gradient_times_model_space_input(shifted_path):
+    """grad x input (the model-space input), not grad x (input - baseline)."""
+    model, x, targets, _, _ = shifted_path
     sm = Saliency()(model, x, targets)
-    g0 = grad(x, targets.astype(np.int32)).numpy()
+    g0 = gradient_function(model.logits_model)(x, targets.astype(np.int32)).numpy()
     np.testing.assert_allclose(sm, g0 * x, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("rule", ["midpoint", "right", "trapezoid"])
+def test_ig_on_half_square_norm_with_nonzero_baseline_matches_the_closed_form(rule):
+    """F(x) = ||x||^2 / 2, baseline b = -0.5 (preprocess r/255 - 0.5): grad F = x, so along the path
+    g_i(a) = b_i + a (x_i - b_i) is affine and IG_i = (x_i - b_i) (b_i + (x_i - b_i) S), S = sum_k w_k a_k:
+    S = 1/2 for midpoint and trapezoid (exact; sum IG = F(x) - F(b)), S = (m + 1) / (2m) for the right rule."""
+    model = _half_square_norm_model(preprocess=lambda r: np.asarray(r, np.float32) / 255 - 0.5)
+    b = model.baseline.astype(np.float64)
+    assert np.allclose(b, -0.5)
+    x = model.preprocess(random_images(2, model.input_shape, seed=6))
+    m = 50
+    s = 0.5 if rule != "right" else (m + 1) / (2 * m)
+    maps = IntegratedGradients(steps=m, rule=rule)(model, x, np.array([0, 1]))
+    expected = (x - b) * (b + (x - b) * s)
+    np.testing.assert_allclose(maps, expected, rtol=1e-5, atol=1e-6)
+    if rule != "right":
+        np.testing.assert_allclose(maps.sum(axis=(1, 2, 3)), 0.5 * ((x ** 2).sum((1, 2, 3)) - (b ** 2).sum()),
+                                   rtol=1e-5)
 
 
 # -------------------------------------------------------------------------------------------------- SmoothGrad
@@ -118,19 +162,6 @@ def test_smoothgrad_with_zero_noise_equals_saliency():
     sm = Saliency()(model, x, targets)
     sg = SmoothGrad(noise=0.0, samples=7, batch_size=3)(model, x, targets)
     np.testing.assert_allclose(sg, sm, rtol=0, atol=1e-6 * np.abs(sm).max())
-
-
-def _half_square_norm_model(shape=(16, 16, 3)) -> ImageModel:
-    """Both logits equal 0.5 * ||x||^2, so df/dx = x and SmoothGrad's mean gradient is x + mean(eps)."""
-    import tensorflow as tf
-
-    L = tf.keras.layers
-    keras_model = tf.keras.Sequential([
-        L.InputLayer(input_shape=shape),
-        L.Lambda(lambda v: tf.stack([0.5 * tf.reduce_sum(v * v, axis=[1, 2, 3])] * 2, axis=1)),
-        L.Activation("softmax"),
-    ])
-    return ImageModel("square", keras_model, lambda r: np.asarray(r, np.float32) / 255, ["a", "b"], "")
 
 
 def test_smoothgrad_noise_sigma_is_20_percent_of_the_image_value_range():
