@@ -14,7 +14,7 @@ Masks are built on the device from the rank maps inside ONE ``tf.function`` per 
 shape), traced once with an input signature whose image axis is ``None``: no retracing per image, per call or per
 number of images, no ``model.predict`` per step. Queries go through it in fixed-size batches (the last one padded
 by repeating its final query; padded outputs are dropped). Images, baselines and rank maps are uploaded once per
-call; a query carries only six integers.
+call; a batch of queries is one ``(7, B)`` int32 tensor.
 
 Reference: Wang et al., "Interpreting Interpretations", Section 3.1 (``R_i(x, pi)``, ``R'_i(x_b, pi)``).
 """
@@ -28,6 +28,8 @@ import numpy as np
 
 REMOVE = 0
 ADD = 1
+QUERY_FIELDS: tuple[str, ...] = ("image", "baseline", "rank", "lo", "hi", "mode", "target")
+"""The int fields of a query, in the row order of the compiled function's query tensor ``(7, B)``."""
 
 _ENGINES: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 _STRONG: dict = {}  # for callables that cannot be weakly referenced
@@ -49,16 +51,15 @@ class CurveEngine:
         self.input_shape = tuple(int(d) for d in input_shape)
         H, W, C = self.input_shape
         B = self.batch_size
-        vec = tf.TensorSpec([B], tf.int32)
         signature = [
             tf.TensorSpec([None, H, W, C], tf.float32),  # images
             tf.TensorSpec([None, H, W, C], tf.float32),  # baselines (one per image, or one shared)
             tf.TensorSpec([None, H, W], tf.int32),  # rank maps
-            vec, vec, vec, vec, vec, vec,  # image row, baseline row, rank row, lo, hi, mode (+ target below)
-            vec,
+            tf.TensorSpec([len(QUERY_FIELDS), B], tf.int32),  # one batch of queries, rows as QUERY_FIELDS
         ]
 
-        def step(images, baselines, ranks, q_img, q_base, q_rank, q_lo, q_hi, q_mode, q_target):
+        def step(images, baselines, ranks, q):
+            q_img, q_base, q_rank, q_lo, q_hi, q_mode, q_target = tf.unstack(q)
             x = tf.gather(images, q_img)
             b = tf.gather(baselines, q_base)
             r = tf.gather(ranks, q_rank)
@@ -82,15 +83,14 @@ class CurveEngine:
         Args:
             images: ``(N, H, W, C)`` float32 model-space images. baselines: ``(N, H, W, C)`` or ``(1, H, W, C)``.
             ranks: ``(P, H, W)`` int32 rank maps.
-            queries: int arrays ``(Q,)`` under keys ``image, baseline, rank, lo, hi, mode, target``.
+            queries: int arrays ``(Q,)`` under the keys :data:`QUERY_FIELDS`.
             progress: show a tqdm bar over batches.
         Returns:
             float64 ``(Q,)`` model outputs for the queries' targets.
         """
         import tensorflow as tf
 
-        keys = ("image", "baseline", "rank", "lo", "hi", "mode", "target")
-        q = np.stack([np.asarray(queries[k], dtype=np.int32) for k in keys])
+        q = np.stack([np.asarray(queries[k], dtype=np.int32) for k in QUERY_FIELDS])
         Q = q.shape[1]
         B = self.batch_size
         if Q == 0:
@@ -108,8 +108,7 @@ class CurveEngine:
             starts = tqdm(starts, desc="criteria forwards", unit="batch", total=(Q + pad) // B)
         out = np.empty(Q + pad, np.float64)
         for s in starts:
-            cols = [tf.constant(q[i, s:s + B]) for i in range(len(keys))]
-            out[s:s + B] = self.function(imgs, bases, rks, *cols).numpy()
+            out[s:s + B] = self.function(imgs, bases, rks, tf.constant(q[:, s:s + B])).numpy()
         return out[:Q]
 
 

@@ -36,7 +36,7 @@ def pixel_scores(maps: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     Returns:
         float64 array ``(N, H, W)``.
     Raises:
-        ValueError: wrong rank, or non-finite values (naming how many).
+        ValueError: wrong rank, a map finer than the input, or non-finite values (naming how many).
     """
     maps = np.asarray(maps)
     if maps.ndim == 4:
@@ -49,6 +49,9 @@ def pixel_scores(maps: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     if bad:
         raise ValueError(f"maps contains {bad} non-finite (NaN or inf) pixel scores")
     H, W = int(hw[0]), int(hw[1])
+    if scores.shape[1] > H or scores.shape[2] > W:
+        raise ValueError(f"maps has shape {maps.shape}, finer than the input ({H}, {W}); only coarser maps are "
+                         "resized")
     if scores.shape[1:] != (H, W):
         import tensorflow as tf
 

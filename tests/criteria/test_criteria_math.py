@@ -84,8 +84,7 @@ def test_area_between_different_breakpoints():
 
 
 def test_area_between_jump_at_repeated_x():
-    # a jumps from 0 to 1 at x = 0.5, b = 0: area = 1/2 * (0.5 * 0.5) + 0.5 * 1... a rises 0->0 on [0,.5]
-    # (points (0,0),(.5,0),(.5,1),(1,1)): area = 0.5.
+    # a = 0 on [0, .5) and 1 on (.5, 1] (points (0,0), (.5,0), (.5,1), (1,1)), b = 0: area = 0.5.
     assert area_between([0, 0.5, 0.5, 1], [0, 0, 1, 1], [0, 1], [0, 0]) == pytest.approx(0.5, abs=1e-15)
 
 
@@ -129,3 +128,8 @@ def test_tpn_penalty_r_when_removal_stops_above_baseline():
     assert area == pytest.approx(0.25)
     assert tpn([0, 0.5, 1], [1, 0.5, 0.5], [0, 0.5, 1], [1, 1, 0.5], 1.0, 0.25) == pytest.approx(0.5, rel=1e-9)
     assert tpn([0, 0.5, 1], [1, 0.5, 0.5], [0, 0.5, 1], [1, 1, 0.5], 1.0, 0.5) == pytest.approx(0.25, rel=1e-9)
+
+
+def test_pixel_scores_reject_finer_maps():
+    with pytest.raises(ValueError, match="finer than the input"):
+        pixel_scores(np.zeros((1, 8, 8)), (4, 4))
