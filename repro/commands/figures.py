@@ -1,0 +1,23 @@
+"""``repro figures OUT``: draw Figures 2-7 of the paper from a results directory into ``OUT/figures``
+(PNG and PDF; see :mod:`repro.figures`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results_dir", type=Path, metavar="OUT", help="run directory with results.csv and examples/")
+    p.add_argument("--grid-images", type=int, default=6, help="example images in Figure 7 (default 6)")
+    p.add_argument("--no-toy", action="store_true",
+                   help="skip Figure 3 (the toy example, computed through the criteria engine with TensorFlow)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from repro.figures import draw_all
+
+    paths = draw_all(args.results_dir, max_grid_images=args.grid_images, toy=not args.no_toy)
+    for p in paths:
+        print(p)
+    return 0
