@@ -34,7 +34,8 @@ class GradCAM(BatchedMethod):
     """Grad-CAM of the target logit at ``model.conv_layer`` (tf-keras-vis 0.8.7), upsampled to ``(H, W)``.
 
     The ``Gradcam`` object (a clone of the model, built once: several seconds on VGG16) is cached with the model
-    (:func:`~repro.attributions._common.compiled_functions`) and reused by every instance.
+    (:func:`~repro.attributions._common.compiled_functions`) and reused by every instance; the clone copies the
+    weights when it is built, so a model whose weights change afterwards needs a new :class:`ImageModel`.
 
     Args:
         batch_size: images per Grad-CAM call.

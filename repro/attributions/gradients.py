@@ -7,7 +7,7 @@ With ``f`` the pre-softmax logit of the target class, ``x`` the model-space inpu
 * Integrated Gradients:  ``IG(x) = (x - b) * sum_k w_k df/dx(b + a_k (x - b))``, ``steps`` points ``a_k`` of a
   quadrature ``rule`` on ``[0, 1]`` (:func:`path_alphas`; default midpoint, ``a_k = (k + 1/2) / steps``,
   ``w_k = 1 / steps``). Completeness: ``sum IG(x) = f(x) - f(b) + e`` with ``|e| <= TV(g) / steps`` for the
-  midpoint and right rules, where ``g(a) = df/da`` along the path and ``TV`` its total variation (for a ReLU
+  midpoint and right rules, where ``g(a) = d f(b + a (x - b)) / da`` and ``TV`` its total variation (for a ReLU
   network ``g`` is piecewise constant, so ``e`` is O(1/steps); for smooth ``g`` the midpoint error is
   O(1/steps**2), exact when ``g`` is affine).
 * SmoothGrad:            ``SG(x) = x * (1/n) sum_j df/dx(x + eps_j)``, ``eps_j ~ N(0, sigma^2 I)``,
@@ -15,10 +15,10 @@ With ``f`` the pre-softmax logit of the target class, ``x`` the model-space inpu
   samples``; the noise of image ``i`` is drawn from ``tf.random.stateless_normal`` seeded by
   :func:`repro.attributions._common.image_seed` ``(x_i, seed)``.
 
-All three share one compiled function per model and batch size (:func:`gradient_sum_function`, kept in
-:func:`compiled_functions`): for one image it sums weighted
-gradients over a set of points ``start + a_k (x - start) + sigma * eps_k`` in inner batches of ``batch_size``
-points, inside a single ``tf.function`` with a fixed input signature (one trace per model, no retracing).
+IG and SmoothGrad share one compiled function per model and batch size (:func:`gradient_sum_function`, kept by
+:func:`repro.attributions._common.compiled_functions`): for one image it sums weighted gradients over the points
+``start + a_k (x - start) + sigma * eps_k`` in inner batches of ``batch_size`` points, inside a single
+``tf.function`` with a fixed input signature (one trace per model, no retracing).
 
 Reference: Simonyan et al. 2014 (saliency); Sundararajan et al. 2017, "Axiomatic Attribution for Deep Networks"
 (IG); Smilkov et al. 2017, "SmoothGrad: removing noise by adding noise" (noise level sigma / (x_max - x_min)).

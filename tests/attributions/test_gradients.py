@@ -189,3 +189,18 @@ def test_smoothgrad_noise_depends_on_seed_and_image_not_on_batch_or_batch_size()
     c = SmoothGrad(samples=12, seed=2, batch_size=5)(model, x, t)
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
     assert np.abs(a - c).max() > 1e-3
+
+
+def test_compiled_functions_are_traced_once_per_model_and_shared_by_instances():
+    from repro.attributions._common import compiled_functions
+
+    model = small_cnn(seed=1)
+    x = model.preprocess(random_images(3, model.input_shape, seed=3))
+    IntegratedGradients(steps=5, batch_size=4)(model, x, np.array([0, 1, 2]))
+    IntegratedGradients(steps=7, batch_size=4)(model, x[:1], np.array([3]))  # new instance, other steps
+    SmoothGrad(samples=3, batch_size=4)(model, x[:2], np.array([1, 1]))
+    Saliency()(model, x, np.array([0, 1, 2]))
+    Saliency()(model, x[:2], np.array([0, 1]))
+    fns = compiled_functions(model)
+    assert fns[("gradient_sum", 4)].experimental_get_tracing_count() == 1
+    assert fns["gradients"].experimental_get_tracing_count() == 1
