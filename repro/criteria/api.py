@@ -18,16 +18,20 @@ Usage::
   ``(P, h, w[, C])`` (see :func:`repro.criteria.orders.pixel_scores`); ``P = N`` unless ``image_index`` (``(P,)``)
   says which image each map explains. ``baseline``: ``(H, W, C)`` or ``(N, H, W, C)`` in model space.
   ``targets``: ``(N,)`` class per image, or ``(P,)`` per map with ``image_index`` (``None``: the model's top-1).
-* ``steps``: ``K`` (default 100): N-Ord/S-Ord read their curves at ``K + 1`` pixel counts evenly spaced in ``m``,
-  TPN/TPS at ``K + 1`` shares evenly spaced in ``k``; exact whenever ``M <= K``. ``steps=None``: exact mode,
-  every pixel count ``0..M`` (for small inputs).
+* ``steps``: ``K`` (default 100). The top curves (removing / adding along pi+) are evaluated at the union of
+  ``K + 1`` pixel counts evenly spaced in ``m`` and ``K + 1`` counts whose shares ``k`` are evenly spaced; the
+  bottom curves (reversed pi+) at the ``k``-spaced counts (:mod:`repro.criteria.orders`). Every criterion uses
+  every point of the curve it reads: N-Ord and S-Ord average eq. 3 / eq. 4 over ALL counts ``m = 0..M`` of the
+  curve interpolated linearly in ``m`` between evaluated counts; TPN and TPS interpolate linearly in ``k``.
+  Exact whenever ``M <= K``. ``steps=None``: exact mode, every pixel count ``0..M`` (for small inputs).
 
-Forwards. Per (image, map) the naive count is ``6 (K + 1)`` (six curves). Here ``y0`` and ``y_b`` are evaluated
-once per (image, target) (shared by all maps of that image), the points ``m = M`` of top and bottom curves once, and
-identical queries once. Exact mode: ``4M - 2`` per (image, map) plus 2 per image (N-Ord and TPN-top, S-Ord and
-TPS-top are the same evaluations), against ``6 (M + 1)``. Stepped mode (``M > K``): the ordering counts and share
-counts coincide only in part, at most ``2 (2K - 1) + 2 (K - 1) = 6K - 4`` per (image, map) plus 2 per image;
-``CriteriaResult.num_forwards`` reports the count actually run.
+Forwards. Per (image, map) the naive count is ``6 (K + 1)`` (six curves of ``K + 1`` points). Here ``y0`` and
+``y_b`` are evaluated once per (image, target) (shared by all maps of that image), the point ``m = M`` of top and
+bottom curves once, and identical queries once: N-Ord and TPN-top (S-Ord and TPS-top) read the same evaluations.
+Exact mode: ``4M - 2`` per (image, map) plus 2 per (image, target), against ``6 (M + 1)``. Stepped mode
+(``M > K``): at most ``2 (2K - 1) + 2 (K - 1) = 6K - 4`` per (image, map) plus 2 per (image, target) (the two
+count sets of a top curve rarely coincide, so the saving is small; the extra points make N-Ord and TPN more
+accurate, see ``docs/criteria.md``). ``CriteriaResult.num_forwards`` reports the count actually run.
 
 Reference: Wang et al., "Interpreting Interpretations: Organizing Attribution Methods by Criteria", Section 3.
 """
@@ -265,19 +269,19 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
         ordered = pix[p].ravel()[orders.positive_order(pix[p])]  # the scores along pi+
         k_top = orders.share_axis(ordered)
         k_bot = orders.share_axis(ordered[::-1])
-        m_ord = orders.ordering_counts(M, steps)
-        m_top = orders.share_counts(k_top, steps)
+        m_top = np.union1d(orders.ordering_counts(M, steps), orders.share_counts(k_top, steps))
         m_bot = orders.share_counts(k_bot, steps)
-        per_pair.append((M, k_top, k_bot, m_ord, m_top, m_bot))
+        per_pair.append((M, k_top, k_bot, m_top, m_bot))
 
-    # Queries: six segments per pair, canonicalised (empty ranges belong to the image), then deduplicated.
+    # Queries: four segments per pair (remove/add x top/bottom), canonicalised (an empty range is the image itself
+    # or its baseline, shared by all maps of the image with that target), then deduplicated.
     keys, seg_bounds = [], []
     offset = 0
-    for p, (M, _, _, m_ord, m_top, m_bot) in enumerate(per_pair):
+    for p, (M, _, _, m_top, m_bot) in enumerate(per_pair):
         i = int(image_index[p])
         bounds = []
         for mode in (REMOVE, ADD):
-            for lo, hi in ((0 * m_ord, m_ord), (0 * m_top, m_top), (M - m_bot, np.full_like(m_bot, M))):
+            for lo, hi in ((0 * m_top, m_top), (M - m_bot, np.full_like(m_bot, M))):
                 empty = lo == hi
                 key = np.stack([np.full(lo.size, i), np.where(empty, -1, p), np.where(empty, 0, lo),
                                 np.where(empty, 0, hi), np.full(lo.size, mode),
@@ -303,13 +307,12 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
     # Criteria per pair.
     res = {k: np.full(P, np.nan) for k in ("n_ord", "s_ord", "tpn", "tps", "y0", "yb")}
     reasons, curves = [], []
-    for p, (M, k_top, k_bot, m_ord, m_top, m_bot) in enumerate(per_pair):
-        segs = [outputs[a:b] for a, b in seg_bounds[p]]
-        rm_ord, rm_top, rm_bot, add_ord, add_top, add_bot = segs
-        y0, yb = float(rm_ord[0]), float(add_ord[0])
-        frac = m_ord / M if M else np.zeros(1)
+    for p, (M, k_top, k_bot, m_top, m_bot) in enumerate(per_pair):
+        rm_top, rm_bot, add_top, add_bot = (outputs[a:b] for a, b in seg_bounds[p])
+        y0, yb = float(rm_top[0]), float(add_top[0])
+        frac = m_top / M if M else np.zeros(1)
         curves.append(ImageCurves(
-            necessity=Curve(frac, rm_ord, m_ord), sufficiency=Curve(frac, add_ord, m_ord),
+            necessity=Curve(frac, rm_top, m_top), sufficiency=Curve(frac, add_top, m_top),
             tpn_top=Curve(k_top[m_top], rm_top, m_top), tpn_bottom=Curve(k_bot[m_bot], rm_bot, m_bot),
             tps_top=Curve(k_top[m_top], add_top, m_top), tps_bottom=Curve(k_bot[m_bot], add_bot, m_bot),
             num_positive=M, y0=y0, yb=yb))
@@ -317,8 +320,8 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
         if M == 0:
             reasons.append(REASON_NO_POSITIVE)
             continue
-        res["n_ord"][p] = scores.n_ord(rm_ord, yb)
-        res["s_ord"][p] = scores.s_ord(add_ord, y0)
+        res["n_ord"][p] = scores.n_ord(scores.at_every_count(m_top, rm_top), yb)
+        res["s_ord"][p] = scores.s_ord(scores.at_every_count(m_top, add_top), y0)
         if y0 <= 0:
             reasons.append(REASON_Y0)
             continue

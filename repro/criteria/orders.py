@@ -14,9 +14,12 @@ Notation of Section 3.1 of the paper. For one image with ``P = H * W`` pixels an
 
 Pixel counts visited (``K = steps``; ``steps=None`` or ``M <= K`` is exact mode, every count ``0..M``):
 
-* ordering curves (N-Ord, S-Ord): ``m_j = round(j * M / K)``, ``j = 0..K`` (:func:`ordering_counts`);
-* share curves (TPN, TPS): for ``j = 0..K`` the smallest ``m`` with ``k_m >= j / K`` (:func:`share_counts`), so
-  the visited points are (nearly) evenly spaced in ``k``.
+* ``m_j = round(j * M / K)``, ``j = 0..K``, evenly spaced in ``m`` (:func:`ordering_counts`);
+* for ``j = 0..K`` the smallest ``m`` with ``k_m >= j / K`` (:func:`share_counts`), so the visited points are
+  (nearly) evenly spaced in ``k``.
+
+The top curves (pi+) are read at the union of both sets, the bottom curves (reversed pi+) at the share counts of
+the reversed ordering (:mod:`repro.criteria.api`).
 
 Reference: Wang et al., "Interpreting Interpretations: Organizing Attribution Methods by Criteria", Section 3.1.
 """

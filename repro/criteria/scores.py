@@ -1,6 +1,7 @@
 """The four criteria from their curves: one function per equation of Section 3, plus the exact area between
 two piecewise-linear curves.
 
+* :func:`at_every_count`: a curve evaluated at some pixel counts, read at every count (linear in ``m``).
 * :func:`n_ord` (eq. 3): ``mean_m max(R_m(x, pi+) - y_b, 0)``. Lower is better.
 * :func:`s_ord` (eq. 4, as printed): ``mean_m min(R'_m(x_b, pi+), R'_M(x_b, pi+)) - y0``. Higher is better.
 * :func:`tpn` (Definition 4): ``integral_0^1 |top(k) - bottom(k)| dk / (r * y0)``,
@@ -27,6 +28,19 @@ import numpy as np
 
 EPS: float = 1e-10
 """The footnote-2 epsilon (outputs are read in float64)."""
+
+
+def at_every_count(counts: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    """A curve read at every pixel count ``0..M`` from its values at evaluated ``counts`` (increasing, from 0 to
+    ``M``), linear in ``m`` in between; the identity in exact mode (``counts = 0..M``).
+
+    Returns:
+        float64 ``(M + 1,)``.
+    """
+    counts = np.asarray(counts)
+    if counts.ndim != 1 or counts.size == 0 or counts[0] != 0 or np.any(np.diff(counts) <= 0):
+        raise ValueError(f"counts must increase from 0, got {counts[:5]}...")
+    return np.interp(np.arange(counts[-1] + 1), counts, np.asarray(outputs, np.float64))
 
 
 def n_ord(removal_outputs: np.ndarray, yb: float) -> float:

@@ -131,11 +131,12 @@ def test_stepped_converges_to_exact():
     for K in (5, 10, 20, 40, 80, 144):
         st = evaluate(model, x, maps, None, np.array([0, 1, 2, 0]), steps=K, batch_size=64)
         errs[K] = max(float(np.max(np.abs(getattr(st, c) - getattr(ex, c)))) for c in ("n_ord", "s_ord", "tpn", "tps"))
-    # Observed (seed fixed): the max difference over the 4 criteria shrinks with K and is 0 once K >= M.
+    # Observed (these seeds, M = 84..103 of 144 pixels), max |stepped - exact| over the 4 criteria and 4 images:
+    # K=5: 0.059, K=10: 0.030, K=20: 0.026, K=40: 0.0096, K=80: 0.0031 (TPS is the slowest), 0 once K >= M.
     assert errs[144] == 0.0
     assert errs[80] <= errs[20] <= errs[5]
     assert errs[40] < 0.5 * errs[5]
-    assert errs[80] < 0.01, errs
+    assert errs[80] < 0.005, errs
 
 
 @pytest.mark.parametrize("batch_size", [1, "divisor-1", "divisor", "divisor+1"])

@@ -4,7 +4,7 @@ and the exact area between piecewise-linear curves. Expected numbers are worked 
 import numpy as np
 import pytest
 
-from repro.criteria import (area_between, n_ord, necessity_ratio, ordering_counts, pixel_scores, positive_order,
+from repro.criteria import (area_between, at_every_count, n_ord, necessity_ratio, ordering_counts, pixel_scores, positive_order,
                             rank_map, s_ord, share_axis, share_counts, sufficiency_ratio, tpn, tps)
 
 
@@ -65,6 +65,14 @@ def test_share_counts_smallest_count_reaching_each_share():
     # K = 4: shares 0, .25, .5, .75, 1 -> m = 0, 1, 1, 4, 6
     np.testing.assert_array_equal(share_counts(k, 4), [0, 1, 4, 6])
     np.testing.assert_array_equal(share_counts(k, 6), np.arange(7))  # exact when M <= K
+
+
+def test_at_every_count_interpolates_linearly_in_m():
+    np.testing.assert_allclose(at_every_count(np.array([0, 2, 5]), np.array([1.0, 0.0, 3.0])),
+                               [1, 0.5, 0, 1, 2, 3])
+    np.testing.assert_array_equal(at_every_count(np.arange(4), np.array([4.0, 3, 2, 1])), [4, 3, 2, 1])
+    with pytest.raises(ValueError):
+        at_every_count(np.array([1, 2]), np.array([0.0, 1.0]))
 
 
 def test_area_between_same_breakpoints_no_crossing():

@@ -81,7 +81,8 @@ def test_linear_toy_proportional_vs_disproportional(steps):
     res = evaluate(linear_toy, x, maps, np.zeros((1, 2, 1)), np.zeros(2, int), steps=steps, batch_size=3)
     # Same order x1, x2 for both. Removal R = 3, 1, 0 and y_b = 0: N-Ord = 4/3.
     # Adding R' = 0, 2, 3 and y0 = 3: S-Ord = (-3 - 1 + 0) / 3 = -4/3. Unchanged by the 10:1 scores.
-    # (steps=1 < M = 2: ordering counts round(j*2/1) = 0, 2 -> N-Ord = (3 + 0)/2, S-Ord = (-3 + 0)/2.)
+    # (steps=1 < M = 2: counts 0 and 2 only; m = 1 is read on the line between them: R_1 = 1.5, R'_1 = 1.5,
+    #  so N-Ord = (3 + 1.5 + 0) / 3 = 3/2 and S-Ord = (-3 - 1.5 + 0) / 3 = -3/2.)
     if steps == 1:
         np.testing.assert_allclose(res.n_ord, [3 / 2, 3 / 2])
         np.testing.assert_allclose(res.s_ord, [-3 / 2, -3 / 2])
