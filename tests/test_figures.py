@@ -130,3 +130,36 @@ def test_figures_command_and_missing_results(tmp_path, capsys):
     assert sorted(p.name for p in (out / "figures").iterdir()) == ["fig5_boxplots.pdf", "fig5_boxplots.png"]
     assert main(["figures", str(tmp_path / "nowhere")]) == 2
     assert "results table not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # starts a Jupyter kernel (and draws Figure 3 through the engine)
+def test_walkthrough_notebook_executes_headless(tmp_path):
+    import nbformat
+
+    from repro.claims import check_claims
+    from repro.notebook import execute_notebook
+
+    out = make_results_dir(tmp_path / "run", examples=2, size=8)
+    draw_all(out, dpi=40)
+    check_claims(out, resamples=50, toys=False)
+    notebook = __import__("pathlib").Path(__file__).resolve().parent.parent / "notebooks" / "walkthrough.ipynb"
+    executed = execute_notebook(notebook, out)
+    assert executed == out / "walkthrough.ipynb"
+    nb = nbformat.read(executed, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 6  # Figures 2-7
+    text = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
+    assert "Claims of Section 4.2, checked" in text and "| DeepLIFT |" in text
+    assert str(out) in "".join(o.get("text", "") for o in outputs)  # REPRO_RESULTS reached the kernel
+
+
+def test_notebook_runner_errors(tmp_path):
+    from repro.notebook import execute_notebook, main
+
+    with pytest.raises(ReproError, match="notebook not found"):
+        execute_notebook(tmp_path / "none.ipynb", tmp_path)
+    (tmp_path / "nb.ipynb").write_text("{}")
+    with pytest.raises(ReproError, match="no results.csv"):
+        execute_notebook(tmp_path / "nb.ipynb", tmp_path / "empty")
+    assert main([str(tmp_path / "none.ipynb"), "--results", str(tmp_path)]) == 2
