@@ -250,13 +250,13 @@ def compute_chunk(study: Study, c: int, cache=None) -> list[dict]:
     image_index = np.tile(np.arange(n), k)
     res = evaluate(model, x, maps, model.baseline, np.tile(targets, k), steps=cfg.steps,
                    batch_size=cfg.batch_size, score=cfg.score, image_index=image_index)
+    table = res.to_rows()
     rows = []
-    for j, row in enumerate(res.to_rows()):
-        m, i = divmod(j, n)
-        rows.append({"image_id": ids[i], "method": cfg.methods[m], "target": int(targets[i]),
-                     "label": int(labels[i]), **{key: row[key] for key in
-                     ("y0", "yb", "num_positive", "n_ord", "s_ord", "tpn", "tps", "reason")},
-                     "one_minus_s_ord": 1.0 - row["s_ord"]})
+    for i in range(n):  # image-major: the eight methods of an image are adjacent
+        for m, name in enumerate(cfg.methods):
+            row = table[m * n + i]
+            rows.append({"image_id": ids[i], "method": name, "target": int(targets[i]), "label": int(labels[i]),
+                         **{key: row[key] for key in RESULT_COLUMNS[4:]}})
     write_examples(study, idx, ids, raw, maps, res, targets)
     return rows
 
@@ -298,9 +298,9 @@ def write_examples(study: Study, idx: list[int], ids: list[str], raw, maps, res,
             arrays[f"map/{name}"] = maps[j]
             curves = res.curves[j]
             for cname in CURVE_NAMES:
-                cx, cy = getattr(curves, cname)
-                arrays[f"curve/{name}/{cname}/x"] = np.asarray(cx)
-                arrays[f"curve/{name}/{cname}/y"] = np.asarray(cy)
+                curve = getattr(curves, cname)
+                arrays[f"curve/{name}/{cname}/x"] = curve.x
+                arrays[f"curve/{name}/{cname}/y"] = curve.y
         atomic_write_npz(study.out / "examples" / f"{ids[i]}.npz", arrays)
 
 
