@@ -1,0 +1,398 @@
+"""DeepLIFT and LRP: TF1 graph-mode libraries run in a persistent worker process, isolated from the eager process.
+
+kundajelab ``deeplift`` 0.6.13 and iNNvestigate 2.1.2 need ``tf.compat.v1.disable_eager_execution()``, which
+cannot be undone in a process that already runs eager code. So each (method, settings, model) gets one worker,
+started lazily as a fresh interpreter (``python -m repro.attributions.graph_worker``: the ``spawn`` start method's
+isolation, never a ``fork`` of a process with TensorFlow initialised, and no re-run of the caller's ``__main__``),
+talking over a socket pair (``multiprocessing.connection``)::
+
+    parent (eager)                                   worker (graph mode, fresh interpreter)
+    DeepLIFT: layer list + numpy weights     --->    disable eager; deeplift model from the list
+    LRP: model.to_json() + tmp .h5 weights   --->    disable eager; model_from_json; load_weights
+                                             <---    "ready"  (graph built once: ~30 s for LRP on VGG16)
+    ("attribute", x[batch], targets[batch])  --->    maps = scorer(x, targets)
+                                             <---    ("ok", maps) | ("error", message)
+
+The weights are serialised once per worker (VGG16: 528 MB) and the temporary file is deleted as soon as the worker
+is ready. DeepLIFT's layer list is built and validated in the parent, so an unsupported model fails before any
+process starts. A worker serves any number of batches and is closed by :meth:`GraphWorker.close`, by
+:func:`close_workers`, when its Keras model is garbage-collected, or at interpreter exit. It snapshots the weights
+at start: after changing them, call :func:`close_workers`. Errors in the worker come back as
+:class:`~repro.errors.ReproError` naming the method and the problem; a worker that dies or exceeds its timeout is
+detected by polling, never waited on forever.
+
+This is the only module that enters TF1 graph mode, and only inside a worker process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import weakref
+from multiprocessing.connection import Connection, Pipe
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from repro.attributions.base import AttributionMethod
+from repro.batching import batch_slices
+from repro.errors import ReproError
+
+START_TIMEOUT_S = 1800.0
+"""Seconds a worker may take to load the model and build its graph (LRP on VGG16: ~30-40 s on 2 busy cores)."""
+CALL_TIMEOUT_S = 3600.0
+"""Seconds one batch may take inside the worker before the parent gives up and kills it."""
+_POLL_S = 0.5
+DEEPLIFT_RULES: tuple[str, ...] = ("RevealCancel", "Rescale")
+"""DeepLIFT's rules for ReLUs (deeplift ``NonlinearMxtsMode`` names); the paper uses RevealCancel."""
+
+
+# ----------------------------------------------------------------------------------------------- worker side
+def _build_scorer(spec: dict):
+    """In the worker: enter graph mode, build the method's graph once, and return its ``score(x, targets)``."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.compat.v1.disable_eager_execution()
+    params = spec["params"]
+    if spec["method"] == "deeplift":
+        from repro.attributions.deeplift_adapter import deeplift_scorer, enter_graph_mode
+
+        enter_graph_mode()
+        layers = spec.pop("layers")  # the scorer keeps no numpy copy of the weights once they are loaded
+        return deeplift_scorer(layers, spec["reference"], nonlinear_mode=params["nonlinear_mode"],
+                               batch_size=spec["batch_size"])
+    if spec["method"] == "lrp":
+        from repro.attributions.lrp import lrp_scorer
+
+        model = tf.keras.models.model_from_json(spec["model_json"])
+        model.load_weights(spec["weights_path"])
+        return lrp_scorer(model, analyzer=params["analyzer"], epsilon=params["epsilon"],
+                          input_bounds=spec["input_bounds"])
+    raise ReproError(f"graph worker: unknown method {spec['method']!r}")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ReproError):
+        return str(exc)
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" (at {Path(last[0].filename).name}:{last[0].lineno})" if last else ""
+    return f"{exc.__class__.__name__}: {exc}{where}"
+
+
+def _serve(conn: Connection) -> None:
+    """Worker loop: receive the spec, build once, then answer ``("attribute", x, targets)`` until closed."""
+    quiet = io.StringIO()  # deeplift prints progress to stdout; keep the parent's stdout clean
+    try:
+        spec = conn.recv()
+        with contextlib.redirect_stdout(quiet):
+            score = _build_scorer(spec)
+        conn.send(("ready", None))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises ReproError
+        conn.send(("error", f"could not build the model: {_describe(exc)}"))
+        return
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):  # parent gone
+            return
+        if message[0] == "close":
+            return
+        try:
+            with contextlib.redirect_stdout(quiet):
+                maps = np.asarray(score(message[1], message[2]), np.float32)
+            quiet.seek(0)
+            quiet.truncate()
+            conn.send(("ok", maps))
+        except BaseException as exc:  # noqa: BLE001
+            conn.send(("error", _describe(exc)))
+
+
+# ----------------------------------------------------------------------------------------------- parent side
+def _spawn(worker: "GraphWorker", method: str) -> tuple[Connection, Any]:
+    """Start ``python -m repro.attributions.graph_worker FD``: a fresh interpreter (the effect of the ``spawn``
+    start method, without re-running the caller's ``__main__``, so scripts and notebooks need no main guard),
+    connected by a socket pair. Its stderr goes to a temporary log quoted when it dies."""
+    import repro
+
+    parent_conn, child_conn = Pipe()
+    log = tempfile.TemporaryFile(prefix=f"repro-{method}-worker-", suffix=".log")
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    root = str(Path(repro.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    fd = child_conn.fileno()
+    worker.process = subprocess.Popen([sys.executable, "-m", "repro.attributions.graph_worker", str(fd)],
+                                      pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=log, env=env, close_fds=True)
+    child_conn.close()
+    return parent_conn, log
+
+
+def _log_tail(log, chars: int = 600) -> str:
+    if log is None or log.closed:
+        return ""
+    with contextlib.suppress(Exception):
+        log.flush()
+        log.seek(0)
+        lines = [ln for ln in log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        return " | ".join(lines[-4:])[-chars:]
+    return ""
+
+
+class GraphWorker:
+    """One spawned graph-mode process serving one (method, settings, model). See the module docstring.
+
+    Args:
+        method: ``"deeplift"`` or ``"lrp"``.
+        keras_model: the eager ``tf.keras`` classifier (softmax output) to rebuild in the worker.
+        params: the method's settings (what :meth:`AttributionMethod.params` returns).
+        arrays: extra inputs of the scorer: ``reference`` (DeepLIFT) or ``input_bounds`` (LRP).
+        batch_size: images per message (and per ``session.run``).
+        start_timeout, call_timeout: seconds before a silent worker is declared hung and killed.
+    """
+
+    def __init__(self, method: str, keras_model, params: dict, arrays: dict, batch_size: int = 16,
+                 start_timeout: float = START_TIMEOUT_S, call_timeout: float = CALL_TIMEOUT_S):
+        self.method = method
+        self.process: subprocess.Popen | None = None
+        self._conn: Connection | None = None
+        self._log = None
+        self.batch_size = int(batch_size)
+        self.call_timeout = float(call_timeout)
+        tmp = Path(tempfile.mkdtemp(prefix=f"repro-{method}-"))
+        try:
+            spec = {"method": method, "params": dict(params), "batch_size": self.batch_size, **arrays}
+            if method == "deeplift":  # the layer list with numpy weights: validated here, before any start-up
+                from repro.attributions.deeplift_adapter import keras_to_deeplift_config
+
+                spec["layers"] = keras_to_deeplift_config(keras_model)
+            else:
+                spec["weights_path"] = str(tmp / "weights.h5")
+                spec["model_json"] = keras_model.to_json()
+                keras_model.save_weights(spec["weights_path"])
+            self._conn, self._log = _spawn(self, method)
+            self._conn.send(spec)
+            _register(self)
+            self._expect("ready", start_timeout, "starting")
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # the worker has loaded the weights (or failed)
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _died(self, doing: str) -> ReproError:
+        code = self.process.poll() if self.process is not None else None
+        tail = _log_tail(self._log)
+        self.close()
+        return ReproError(f"{self.method} worker died while {doing} (exit code {code}; killed or out of memory?)"
+                          + (f"; its last output: {tail}" if tail else ""))
+
+    def _expect(self, kind: str, timeout: float, doing: str) -> Any:
+        deadline = time.monotonic() + timeout
+        while not self._conn.poll(_POLL_S):
+            if not self.alive:
+                raise self._died(doing)
+            if time.monotonic() > deadline:
+                self.close()
+                raise ReproError(f"{self.method} worker did not answer within {timeout:.0f} s while {doing}; "
+                                 f"it was stopped")
+        try:
+            status, payload = self._conn.recv()
+        except (EOFError, OSError):
+            raise self._died(doing) from None
+        if status == "error":
+            if doing == "starting":
+                self.close()
+            raise ReproError(f"{self.method} worker failed while {doing}: {payload}")
+        if status != kind:
+            self.close()
+            raise ReproError(f"{self.method} worker sent {status!r} while {doing}, expected {kind!r}")
+        return payload
+
+    def attribute(self, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Maps ``(N, H, W, C)`` float32 for model-space ``x`` ``(N, H, W, C)`` and ``targets`` ``(N,)``,
+        sent in batches of ``batch_size``."""
+        x = np.asarray(x, np.float32)
+        targets = np.asarray(targets, np.int64).reshape(-1)
+        if not self.alive:
+            raise ReproError(f"{self.method} worker is not running (closed or died); start a new one")
+        out = []
+        for sl in batch_slices(len(x), self.batch_size):
+            try:
+                self._conn.send(("attribute", x[sl], targets[sl]))
+            except (BrokenPipeError, OSError):
+                raise self._died("receiving a batch") from None
+            out.append(self._expect("ok", self.call_timeout, f"explaining images {sl.start}..{sl.stop - 1}"))
+        return np.concatenate(out, axis=0) if out else np.zeros_like(x)
+
+    def close(self) -> None:
+        """Stop the worker (politely, then by its pid) and release the pipe. Safe to call twice."""
+        process = getattr(self, "process", None)
+        conn = getattr(self, "_conn", None)
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(Exception):
+                conn.send(("close",))
+            try:
+                process.wait(timeout=2)  # TensorFlow's interpreter shutdown can be slow; nothing to save
+            except subprocess.TimeoutExpired:
+                process.kill()  # our own child, by its pid
+                process.wait(timeout=5)
+        if conn is not None:
+            conn.close()
+        log = getattr(self, "_log", None)
+        if log is not None:
+            log.close()
+        self.process = None
+        _WORKERS.pop(getattr(self, "_key", None), None)
+
+    def __enter__(self) -> "GraphWorker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_WORKERS: dict[tuple, GraphWorker] = {}
+_ATEXIT_REGISTERED = False
+
+
+def _register(worker: GraphWorker) -> None:
+    global _ATEXIT_REGISTERED
+    if not _ATEXIT_REGISTERED:
+        atexit.register(close_workers)
+        _ATEXIT_REGISTERED = True
+
+
+def close_workers() -> None:
+    """Close every worker this process started (all are asked to stop first, then each is waited for)."""
+    workers = list(_WORKERS.values())
+    for worker in workers:
+        if worker.alive:
+            with contextlib.suppress(Exception):
+                worker._conn.send(("close",))
+    for worker in workers:
+        worker.close()
+    _WORKERS.clear()
+
+
+def get_worker(method: str, keras_model, params: dict, arrays: dict, **options) -> GraphWorker:
+    """The running worker for (method, params, keras_model), starting one if needed (the persistent cache)."""
+    key = (method, tuple(sorted((k, repr(v)) for k, v in params.items())), id(keras_model),
+           tuple(sorted(options.items())))
+    worker = _WORKERS.get(key)
+    if worker is not None and worker.alive and worker._model_ref() is keras_model:
+        return worker
+    if worker is not None:
+        worker.close()
+    worker = GraphWorker(method, keras_model, params, arrays, **options)
+    worker._key = key
+    worker._model_ref = weakref.ref(keras_model)
+    weakref.finalize(keras_model, worker.close)
+    _WORKERS[key] = worker
+    return worker
+
+
+# ----------------------------------------------------------------------------------------------- the methods
+class _GraphMethod(AttributionMethod):
+    """Shared plumbing: settings -> a persistent worker -> maps."""
+
+    method: ClassVar[str]
+
+    def __init__(self, batch_size: int = 16, start_timeout: float = START_TIMEOUT_S,
+                 call_timeout: float = CALL_TIMEOUT_S):
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self._options = {"batch_size": int(batch_size), "start_timeout": float(start_timeout),
+                         "call_timeout": float(call_timeout)}
+
+    def _arrays(self, model) -> dict:
+        raise NotImplementedError
+
+    def worker(self, model) -> GraphWorker:
+        """The persistent worker serving this method's settings on ``model`` (started on first use)."""
+        return get_worker(self.name, model.keras_model, self.params(), self._arrays(model), **self._options)
+
+    def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        return self.worker(model).attribute(x, targets)
+
+
+class DeepLift(_GraphMethod):
+    """DeepLIFT with the RevealCancel rule and the black reference, through kundajelab ``deeplift`` 0.6.13.
+
+    The map is deeplift's contribution of each model-space input value to the target logit,
+    ``m * (x - b)`` with ``b`` = ``model.baseline``; per image it sums to ``logit_t(x) - logit_t(b)``
+    (exactly when max pooling sees the argmax of the reference at the input's argmax, see ``docs/methods.md``).
+
+    Args:
+        nonlinear_mode: deeplift ``NonlinearMxtsMode`` for ReLUs; the paper: ``"RevealCancel"``.
+        batch_size, start_timeout, call_timeout: worker options (do not change the map).
+
+    Reference: Shrikumar et al., ICML 2017; the paper's Appendix II ("black image as the baseline ... RevealCancel").
+    """
+
+    name = "deeplift"
+
+    def __init__(self, nonlinear_mode: str = "RevealCancel", **options):
+        super().__init__(**options)
+        if nonlinear_mode not in DEEPLIFT_RULES:
+            raise ReproError(f"unknown DeepLIFT rule {nonlinear_mode!r}; choose from {', '.join(DEEPLIFT_RULES)}")
+        self.nonlinear_mode = str(nonlinear_mode)
+        self.reference = "black"
+
+    def _arrays(self, model) -> dict:
+        return {"reference": np.asarray(model.baseline, np.float32)}
+
+
+class LRP(_GraphMethod):
+    """LRP-alpha2-beta1 with Montavon et al.'s tricks, through iNNvestigate 2.1.2 (see :mod:`repro.attributions.lrp`).
+
+    Default: ``"lrp.sequential_preset_b"`` (alpha2-beta1 on conv layers, epsilon = 0.1 on dense layers) with the
+    z^B rule on the first layer, bounded by the model-space values of raw pixels 0 and 255.
+
+    Args:
+        analyzer: an iNNvestigate analyzer of :data:`repro.attributions.lrp.ANALYZERS`.
+        epsilon: epsilon of the dense layers' rule.
+        input_rule: ``"bounded"`` (z^B on the first layer) or ``"none"`` (the analyzer's own rule there).
+        batch_size, start_timeout, call_timeout: worker options (do not change the map).
+
+    Reference: Montavon, Samek, Mueller, Digital Signal Processing 73 (2018); the paper's Appendix II.
+    """
+
+    name = "lrp"
+
+    def __init__(self, analyzer: str = "lrp.sequential_preset_b", epsilon: float = 0.1,
+                 input_rule: str = "bounded", **options):
+        from repro.attributions.lrp import ANALYZERS
+
+        super().__init__(**options)
+        if analyzer not in ANALYZERS:
+            raise ReproError(f"unknown LRP analyzer {analyzer!r}; choose from {', '.join(ANALYZERS)}")
+        if input_rule not in ("bounded", "none"):
+            raise ReproError(f"input_rule must be 'bounded' or 'none', got {input_rule!r}")
+        self.analyzer = analyzer
+        self.epsilon = float(epsilon)
+        self.input_rule = input_rule
+
+    def _arrays(self, model) -> dict:
+        from repro.attributions.lrp import pixel_bounds
+
+        bounds = pixel_bounds(model.preprocess, model.input_shape) if self.input_rule == "bounded" else None
+        return {"input_bounds": bounds}
+
+
+if __name__ == "__main__":  # the worker process: python -m repro.attributions.graph_worker FD
+    _serve(Connection(int(sys.argv[1])))
