@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from repro.attributions.gradients import Saliency
 from repro.attributions.guided import GuidedBackprop
