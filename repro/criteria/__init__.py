@@ -15,7 +15,8 @@ Usage::
 from repro.criteria.api import CriteriaResult, Curve, ImageCurves, evaluate, evaluate_methods
 from repro.criteria.orders import (ordering_counts, pixel_scores, positive_order, rank_map, share_axis,
                                    share_counts)
-from repro.criteria.scores import (area_between, at_every_count, n_ord, necessity_ratio, s_ord, sufficiency_ratio, tpn, tps)
+from repro.criteria.scores import (area_between, at_every_count, n_ord, necessity_ratio, s_ord, sufficiency_ratio,
+                                   tpn, tps)
 
 __all__ = [
     "CriteriaResult", "Curve", "ImageCurves", "evaluate", "evaluate_methods",

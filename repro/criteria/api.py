@@ -38,7 +38,7 @@ Reference: Wang et al., "Interpreting Interpretations: Organizing Attribution Me
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -119,8 +119,8 @@ class CriteriaResult:
                          "n_ord": float(self.n_ord[i]), "s_ord": float(self.s_ord[i]),
                          "one_minus_s_ord": float(1.0 - self.s_ord[i]), "tpn": float(self.tpn[i]),
                          "tps": float(self.tps[i]), "y0": float(self.y0[i]), "yb": float(self.yb[i]),
-                         "num_positive": int(self.num_positive[i]), "steps": "exact" if self.steps is None else self.steps,
-                         "reason": self.reason[i]})
+                         "num_positive": int(self.num_positive[i]),
+                         "steps": "exact" if self.steps is None else self.steps, "reason": self.reason[i]})
         return rows
 
 
@@ -146,7 +146,7 @@ def evaluate(model: Any, images: np.ndarray, maps: np.ndarray, baseline: np.ndar
     Raises:
         ValueError: shapes, NaN in maps or images, targets out of range.
     """
-    images, forward, base, _ = _prepare(model, images, baseline, score)
+    images, forward, base = _prepare(model, images, baseline, score)
     pix = orders.pixel_scores(maps, images.shape[1:3])
     return _evaluate_scores(forward, images, pix, base, targets, steps, batch_size, image_index, progress, eps,
                             num_classes=_num_classes(model))
@@ -163,7 +163,7 @@ def evaluate_methods(model: Any, images: np.ndarray, maps_by_method: Mapping[str
     Returns:
         name -> :class:`CriteriaResult` with ``N`` rows (``num_forwards`` is the shared pass's total).
     """
-    images, forward, base, _ = _prepare(model, images, baseline, score)
+    images, forward, base = _prepare(model, images, baseline, score)
     names = list(maps_by_method)
     if not names:
         raise ValueError("maps_by_method is empty")
@@ -189,7 +189,7 @@ def _num_classes(model: Any) -> int | None:
 
 
 def _prepare(model: Any, images: np.ndarray, baseline: np.ndarray | None, score: str):
-    """Resolve the forward function and check images and baseline. Returns (images, forward, baselines, hwc)."""
+    """Resolve the forward function and check images and baseline. Returns ``(images, forward, baselines)``."""
     from repro.models import ImageModel
 
     images = np.asarray(images)
@@ -219,7 +219,7 @@ def _prepare(model: Any, images: np.ndarray, baseline: np.ndarray | None, score:
         base = base[None]
     elif base.shape != images.shape:
         raise ValueError(f"baseline has shape {base.shape}, expected {hwc} or {images.shape}")
-    return images, forward, base, hwc
+    return images, forward, base
 
 
 def _top1(forward: Callable, images: np.ndarray, batch_size: int) -> np.ndarray:
@@ -247,7 +247,8 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
         image_index = np.arange(N)
     image_index = np.asarray(image_index)
     if image_index.shape != (P,) or not np.issubdtype(image_index.dtype, np.integer):
-        raise ValueError(f"image_index has shape {image_index.shape} and dtype {image_index.dtype}, expected ({P},) ints")
+        raise ValueError(f"image_index has shape {image_index.shape} and dtype {image_index.dtype}, "
+                         f"expected ({P},) ints")
     if P and (image_index.min() < 0 or image_index.max() >= N):
         raise ValueError(f"image_index out of range [0, {N}): min {image_index.min()}, max {image_index.max()}")
     if targets is None:

@@ -4,8 +4,8 @@ and the exact area between piecewise-linear curves. Expected numbers are worked 
 import numpy as np
 import pytest
 
-from repro.criteria import (area_between, at_every_count, n_ord, necessity_ratio, ordering_counts, pixel_scores, positive_order,
-                            rank_map, s_ord, share_axis, share_counts, sufficiency_ratio, tpn, tps)
+from repro.criteria import (area_between, at_every_count, n_ord, necessity_ratio, ordering_counts, pixel_scores,
+                            positive_order, rank_map, s_ord, share_axis, share_counts, sufficiency_ratio, tpn, tps)
 
 
 def test_pixel_scores_sum_channels_and_keep_full_resolution():
