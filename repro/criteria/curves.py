@@ -48,6 +48,12 @@ class CurveEngine:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.batch_size = int(batch_size)
         is_keras = isinstance(forward, tf.keras.Model)
+        # A weak reference, so that the engine cached under the model (weak key) does not keep the model alive;
+        # the model is only called while tracing, which happens while the caller holds it.
+        try:
+            ref = weakref.ref(forward)
+        except TypeError:
+            ref = lambda: forward  # noqa: E731 - not weak-referenceable: get_engine keeps it alive anyway
         self.input_shape = tuple(int(d) for d in input_shape)
         H, W, C = self.input_shape
         B = self.batch_size
@@ -66,7 +72,8 @@ class CurveEngine:
             selected = (r >= q_lo[:, None, None]) & (r < q_hi[:, None, None])
             use_baseline = tf.not_equal(selected, tf.equal(q_mode, ADD)[:, None, None])
             inputs = tf.where(use_baseline[..., None], b, x)
-            out = forward(inputs, training=False) if is_keras else forward(inputs)
+            model = ref()
+            out = model(inputs, training=False) if is_keras else model(inputs)
             out = tf.reshape(tf.cast(out, tf.float32), [B, -1])
             return tf.gather(out, q_target, axis=1, batch_dims=1)
 
