@@ -279,6 +279,12 @@ def _missing(table: ResultsTable, needed: Sequence[str]) -> list[str]:
     return [m for m in needed if m not in present]
 
 
+def _dn(method: str) -> str:
+    from repro.attributions import DISPLAY_NAMES
+
+    return DISPLAY_NAMES.get(method, method)
+
+
 def _untestable(cid, paper, statement, missing) -> Claim:
     return Claim(cid, paper, statement, None, f"not testable: method(s) {', '.join(missing)} missing from the table")
 
@@ -293,9 +299,15 @@ def _lower_than_all(table, cid, paper, criterion, winners: Sequence[str], others
     tests = [paired_test(table, criterion, a, b) for a in winners for b in others]
     pairs = [(stats[t.a].median < stats[t.b].median) for t in tests]
     holds = all(pairs) and not any(math.isnan(stats[m].median) for m in stats)
-    failing = [f"{t.a} {stats[t.a].median:.4g} >= {t.b} {stats[t.b].median:.4g}"
+    failing = [f"{_dn(t.a)} {stats[t.a].median:.4g} >= {_dn(t.b)} {stats[t.b].median:.4g}"
                for t, ok in zip(tests, pairs) if not ok]
-    detail = ("all pairs ordered as claimed" if holds else "not ordered as claimed: " + "; ".join(failing))
+    worst = max(winners, key=lambda m: stats[m].median)
+    best_other = min(others, key=lambda m: stats[m].median)
+    detail = (f"median {CRITERION_LABELS[criterion]}: {_dn(worst)} {stats[worst].median:.4g} "
+              f"{'<' if holds else 'is not <'} {_dn(best_other)} {stats[best_other].median:.4g}"
+              + ("" if len(winners) == 1 else f" (highest of {', '.join(map(_dn, winners))} vs lowest of the others)"))
+    if not holds:
+        detail += f"; {len(failing)} of {len(pairs)} pairs out of order: " + "; ".join(failing)
     return Claim(cid, paper, statement, holds, detail, all(t.significant_lower() for t in tests),
                  list(stats.values()), tests)
 
@@ -358,7 +370,7 @@ def _no_method_best_on_all(table, real, resamples, seed) -> Claim:
                      stats=stats, values={"winners": winners})
     distinct = sorted(set(winners.values()), key=real.index)
     holds = len(distinct) > 1
-    detail = ", ".join(f"{CRITERION_LABELS[c]}: {w}" for c, w in winners.items())
+    detail = ", ".join(f"{CRITERION_LABELS[c]}: {_dn(w)}" for c, w in winners.items())
     return Claim(cid, paper, statement, holds, f"best by median: {detail}", stats=stats,
                  values={"winners": winners})
 

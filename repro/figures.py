@@ -190,7 +190,7 @@ def _show_overlay(ax, image: np.ndarray, scores: np.ndarray, cmap: str = "jet"):
     lim = _limit(np.clip(scores, 0, None))
     level = np.clip(scores / lim, 0, 1)
     rgba = colormaps[cmap](level)
-    rgba[..., 3] = 0.75 * np.sqrt(level)
+    rgba[..., 3] = 0.85 * level
     ax.imshow(rgba, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -313,13 +313,11 @@ def figure4(ex: Example, out_dir: str | Path, table: ResultsTable | None = None,
             ax.plot(*top, "-", color="tab:red", lw=1.3, label="highest first")
             ax.plot(*bottom, "--", color="tab:blue", lw=1.3, label="lowest first")
             y0 = row["y0"] if row else (float(top[1][0]) if crit == "tpn" else float(bottom[1][-1]))
-            text = f"area/y0 = {area / y0:.3g}" if y0 > 0 else f"area = {area:.3g}"
+            text = f"area/y0 {area / y0:.3g}" if y0 > 0 else f"area {area:.3g}"
             if row is not None:
-                text += f"\n{crit.upper()} = {row[crit]:.3g}" if np.isfinite(row[crit]) else f"\n{crit.upper()} = NaN"
-            ax.text(0.97, 0.97 if crit == "tpn" else 0.03, text, ha="right", va="top" if crit == "tpn" else "bottom",
-                    transform=ax.transAxes, fontsize=7)
-            if i == 0:
-                ax.set_title(_display_name(m), fontsize=10)
+                value = f"{row[crit]:.3g}" if np.isfinite(row[crit]) else "NaN"
+                text = f"{crit.upper()} {value}, {text}"
+            ax.set_title((f"{_display_name(m)}\n" if i == 0 else "") + text, fontsize=8)
             if j == 0:
                 ax.set_ylabel(f"{label}\nclass score", fontsize=9)
             if i == 1:
