@@ -224,3 +224,19 @@ def test_input_errors(cnn, data):
         evaluate(cnn, x, maps, None, targets, steps=0)
     with pytest.raises(ValueError, match="baseline is required"):
         evaluate(lambda t: t, x, maps, None, targets)
+
+
+def test_engine_cache_does_not_keep_models_alive():
+    import gc
+    import weakref
+
+    from repro.criteria.curves import _ENGINES
+
+    model = small_cnn(input_shape=(4, 4, 3), classes=2, seed=0)
+    x = np.full((1, 4, 4, 3), 0.5, np.float32)
+    evaluate(model, x, np.ones((1, 4, 4)), None, np.array([0]), steps=None, batch_size=4)
+    ref = weakref.ref(model.keras_model)
+    assert ref() in _ENGINES
+    del model
+    gc.collect()
+    assert ref() is None
