@@ -34,7 +34,7 @@ class TrainSettings:
     """Every setting that determines the trained weights (saved in the report)."""
 
     seed: int = 0
-    epochs: int = 8
+    epochs: int = 6
     train_size: int = 9000
     test_size: int = 1500
     batch_size: int = 64
@@ -67,6 +67,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], suffix: str) -
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the shipped files must be readable by every user
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

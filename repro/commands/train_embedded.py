@@ -1,0 +1,51 @@
+"""``repro train-embedded``: retrain the embedded model (:mod:`repro.embedded.train`), then run the criteria sanity
+suite (:mod:`repro.embedded.sanity`) on it and add the measured rates to the JSON report beside the weights."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from repro.embedded.train import TrainSettings
+
+_DEFAULTS = TrainSettings()
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from repro.embedded.model import WEIGHTS_FILE
+
+    p.add_argument("--out", type=Path, default=WEIGHTS_FILE,
+                   help=f"weights file to write, .h5 (default: the shipped {WEIGHTS_FILE.name}); "
+                        "the report goes beside it as .json")
+    p.add_argument("--epochs", type=int, default=_DEFAULTS.epochs, help=f"passes over the data ({_DEFAULTS.epochs})")
+    p.add_argument("--train-size", type=int, default=_DEFAULTS.train_size,
+                   help=f"generated training images ({_DEFAULTS.train_size})")
+    p.add_argument("--test-size", type=int, default=_DEFAULTS.test_size,
+                   help=f"held-out generated test images for the reported accuracy ({_DEFAULTS.test_size})")
+    p.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="seed of the data and of TensorFlow (0)")
+    p.add_argument("--sanity-images", type=int, default=90,
+                   help="test images for the criteria sanity suite after training (90; 0 skips it)")
+    p.add_argument("--sanity-steps", type=int, default=50, help="curve steps K of the sanity suite (50)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from repro.embedded.model import load_embedded
+    from repro.embedded.sanity import run_sanity
+    from repro.embedded.train import report_path, train, write_report
+
+    settings = TrainSettings(seed=args.seed, epochs=args.epochs, train_size=args.train_size,
+                             test_size=args.test_size)
+    report = train(args.out, settings)
+    print(f"held-out accuracy {report['test_accuracy']:.4f} on {settings.test_size} test images; "
+          f"weights: {args.out}")
+    if args.sanity_images > 0:
+        start = time.perf_counter()
+        sanity = run_sanity(load_embedded(args.out), n_images=args.sanity_images, seed=args.seed,
+                            steps=args.sanity_steps)
+        report["sanity"] = {**sanity.to_json(), "seconds": round(time.perf_counter() - start, 1)}
+        write_report(report_path(args.out), report)
+        print("sanity rates: " + json.dumps(sanity.rates))
+    print(f"report: {report_path(args.out)}")
+    return 0
