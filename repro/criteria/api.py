@@ -4,7 +4,7 @@ Usage::
 
     from repro.criteria import evaluate
     res = evaluate(model, images, maps, baseline, targets, steps=100, batch_size=64, score="probability")
-    res.n_ord, res.s_ord, res.tpn, res.tps      # (N,) float64, NaN where res.reason[i] says why
+    res.n_ord, res.s_ord, res.tpn, res.tps      # (P,) float64 (P = N maps by default), NaN where res.reason[i] says why
     res.curves[i].tpn_top.x, res.curves[i].tpn_top.y   # k and R_m of the TPN top curve of image i
     rows = res.to_rows(method="saliency")       # one dict per image for the results table
 
