@@ -9,7 +9,7 @@ talking over a socket pair (``multiprocessing.connection``)::
     parent (eager)                                   worker (graph mode, fresh interpreter)
     DeepLIFT: layer list + numpy weights     --->    disable eager; deeplift model from the list
     LRP: model.to_json() + tmp .h5 weights   --->    disable eager; model_from_json; load_weights
-                                             <---    "ready"  (graph built once: ~30 s for LRP on VGG16)
+                                             <---    "ready"  (graph built once: VGG16 ~20-60 s)
     ("attribute", x[batch], targets[batch])  --->    maps = scorer(x, targets)
                                              <---    ("ok", maps) | ("error", message)
 
@@ -133,7 +133,8 @@ def _spawn(worker: "GraphWorker", method: str) -> tuple[Connection, Any]:
     fd = child_conn.fileno()
     worker.process = subprocess.Popen([sys.executable, "-m", "repro.attributions.graph_worker", str(fd)],
                                       pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=log, env=env, close_fds=True)
+                                      stderr=log, env=env, close_fds=True,
+                                      start_new_session=True)  # Ctrl-C goes to the parent, which closes it
     child_conn.close()
     return parent_conn, log
 
@@ -182,7 +183,7 @@ class GraphWorker:
                 keras_model.save_weights(spec["weights_path"])
             self._conn, self._log = _spawn(self, method)
             self._conn.send(spec)
-            _register(self)
+            _ensure_atexit()
             self._expect("ready", start_timeout, "starting")
         except BaseException:
             self.close()
@@ -231,12 +232,18 @@ class GraphWorker:
         if not self.alive:
             raise ReproError(f"{self.method} worker is not running (closed or died); start a new one")
         out = []
-        for sl in batch_slices(len(x), self.batch_size):
-            try:
-                self._conn.send(("attribute", x[sl], targets[sl]))
-            except (BrokenPipeError, OSError):
-                raise self._died("receiving a batch") from None
-            out.append(self._expect("ok", self.call_timeout, f"explaining images {sl.start}..{sl.stop - 1}"))
+        try:
+            for sl in batch_slices(len(x), self.batch_size):
+                try:
+                    self._conn.send(("attribute", x[sl], targets[sl]))
+                except (BrokenPipeError, OSError):
+                    raise self._died("receiving a batch") from None
+                out.append(self._expect("ok", self.call_timeout, f"explaining images {sl.start}..{sl.stop - 1}"))
+        except ReproError:
+            raise
+        except BaseException:  # e.g. KeyboardInterrupt mid-batch: a late answer would desynchronise the pipe
+            self.close()
+            raise
         return np.concatenate(out, axis=0) if out else np.zeros_like(x)
 
     def close(self) -> None:
@@ -270,7 +277,7 @@ _WORKERS: dict[tuple, GraphWorker] = {}
 _ATEXIT_REGISTERED = False
 
 
-def _register(worker: GraphWorker) -> None:
+def _ensure_atexit() -> None:
     global _ATEXIT_REGISTERED
     if not _ATEXIT_REGISTERED:
         atexit.register(close_workers)

@@ -1,10 +1,14 @@
-"""LRP-alpha2-beta1 with Montavon et al.'s tricks, through iNNvestigate 2.1.2 (TF1 graph mode, worker process only).
+"""LRP-alpha2-beta1 with Montavon et al.'s tricks, through iNNvestigate 2.1.2.
+
+:func:`lrp_scorer` needs TF1 graph mode and runs only inside the graph worker process
+(:mod:`repro.attributions.graph_worker`); :func:`pixel_bounds` is plain numpy, called in the eager parent.
 
 The analyzer (see ``docs/methods.md`` for the choice and the alternatives) is iNNvestigate's
 ``"lrp.sequential_preset_b"`` run on ``innvestigate.model_wo_softmax(model)`` with ``neuron_selection_mode="index"``:
 
-* Conv2D layers: alpha-beta rule with alpha = 2, beta = 1 (bias included, as iNNvestigate's ``Alpha2Beta1Rule``),
-  ``R_i = sum_j (2 z_ij^+ / z_j^+  -  z_ij^- / z_j^-) R_j``;
+* Conv2D layers: alpha-beta rule with alpha = 2, beta = 1, ``R_i = sum_j (2 z_ij^+ / z_j^+  -  z_ij^- / z_j^-) R_j``
+  with ``z_ij = x_i w_ij`` split by sign (iNNvestigate's ``Alpha2Beta1Rule``, which also adds the biases to the
+  denominators);
 * Dense layers: epsilon rule, ``R_i = sum_j x_i w_ij / (z_j + eps * sign(z_j)) R_j`` with ``z_j = sum_i x_i w_ij
   + b_j``, ``eps = 0.1`` and ``sign(0) = +1``;
 * the first layer with a kernel (the "input layer": the pixels' layer): the z^B (bounded) rule of Deep Taylor
@@ -105,6 +109,7 @@ def lrp_scorer(keras_model, analyzer: str = "lrp.sequential_preset_b", epsilon: 
         kwargs["input_layer_rule"] = tuple(_as_graph_constant(_fit_bound(b, shape)) for b in input_bounds)
     model = innvestigate.model_wo_softmax(keras_model)
     lrp = innvestigate.create_analyzer(analyzer, model, **kwargs)
+    lrp.create_analyzer_model()  # build the relevance graph now, not at the first batch
     num_classes = int(keras_model.output_shape[-1])
 
     def score(x: np.ndarray, targets: np.ndarray) -> np.ndarray:
