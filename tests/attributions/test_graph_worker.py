@@ -3,6 +3,8 @@
 Workers are module-scoped (each start-up imports TensorFlow in a fresh interpreter: several seconds).
 """
 
+import json
+
 import numpy as np
 import pytest
 
@@ -62,6 +64,8 @@ def test_deeplift_worker_persists_batches_and_is_deterministic(cnn):
     finally:
         worker.batch_size = 16
     np.testing.assert_array_equal(method(cnn, x, targets), full)
+    np.testing.assert_allclose(method(cnn, x[::-1], targets[::-1])[::-1], full, rtol=0, atol=1e-6)
+    json.dumps(method.params())  # the cache key is plain data
 
 
 def test_deeplift_equals_grad_times_input_on_a_linear_model(linear):
@@ -115,6 +119,21 @@ def test_lrp_epsilon_rule_on_a_single_dense_layer(linear):
     expected = gxi * (z / (z + 0.1 * np.where(z >= 0, 1.0, -1.0)))[:, None]
     maps = LRP(input_rule="none")(linear, x, targets)
     np.testing.assert_allclose(maps.reshape(4, -1), expected, rtol=1e-4, atol=1e-7)
+
+
+def test_lrp_on_small_cnn_meets_the_contract(cnn):
+    """Shape, dtype, finiteness, determinism and batch independence (the shared contract test skips LRP)."""
+    x = cnn.preprocess(random_images(3, seed=6))
+    targets = np.array([2, 0, 1])
+    method = LRP()
+    maps = method(cnn, x, targets)
+    assert maps.shape == x.shape and maps.dtype == np.float32 and np.isfinite(maps).all()
+    assert np.abs(maps).max() > 0
+    scale = 1e-5 * np.abs(maps).max()
+    np.testing.assert_allclose(LRP()(cnn, x, targets), maps, rtol=0, atol=scale)
+    np.testing.assert_allclose(method(cnn, x[::-1], targets[::-1])[::-1], maps, rtol=0, atol=scale)
+    np.testing.assert_allclose(method(cnn, x[1:2], targets[1:2])[0], maps[1], rtol=0, atol=scale)
+    json.dumps(method.params())
 
 
 def test_lrp_settings_validation():
