@@ -28,21 +28,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sanity-images", type=int, default=90,
                    help="test images for the criteria sanity suite after training (90; 0 skips it)")
     p.add_argument("--sanity-steps", type=int, default=50, help="curve steps K of the sanity suite (50)")
+    p.add_argument("--sanity-only", action="store_true",
+                   help="do not train: rerun the sanity suite on the weights at --out and update their report")
 
 
 def run(args: argparse.Namespace) -> int:
     from repro.embedded.model import load_embedded
     from repro.embedded.sanity import run_sanity
     from repro.embedded.train import report_path, train, write_report
+    from repro.errors import ReproError
 
-    settings = TrainSettings(seed=args.seed, epochs=args.epochs, train_size=args.train_size,
-                             test_size=args.test_size)
-    report = train(args.out, settings)
-    print(f"held-out accuracy {report['test_accuracy']:.4f} on {settings.test_size} test images; "
-          f"weights: {args.out}")
+    if args.sanity_only:
+        rpath = report_path(args.out)
+        if not rpath.is_file():
+            raise ReproError(f"{rpath}: no training report beside the weights; train them first")
+        report = json.loads(rpath.read_text())
+    else:
+        settings = TrainSettings(seed=args.seed, epochs=args.epochs, train_size=args.train_size,
+                                 test_size=args.test_size)
+        report = train(args.out, settings)
+        print(f"held-out accuracy {report['test_accuracy']:.4f} on {settings.test_size} test images; "
+              f"weights: {args.out}")
     if args.sanity_images > 0:
         start = time.perf_counter()
-        sanity = run_sanity(load_embedded(args.out), n_images=args.sanity_images, seed=args.seed,
+        sanity = run_sanity(load_embedded(args.out), n_images=args.sanity_images,
+                            seed=report["settings"]["seed"],
                             steps=args.sanity_steps)
         report["sanity"] = {**sanity.to_json(), "seconds": round(time.perf_counter() - start, 1)}
         write_report(report_path(args.out), report)

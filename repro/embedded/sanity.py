@@ -23,6 +23,13 @@ Expected logic, measured as rates over the images of each class (strict inequali
 
 Targets are the ground-truth classes; scores are softmax probabilities; the baseline is the model's black image.
 
+:func:`logic_rates` checks the premise of the suite directly: that the model obeys the rules under the same black
+removal the criteria use. With "remove" = set an object's pixels to the baseline and "alone" = the baseline image
+with only that object's pixels restored, it measures how often the predicted class is: not A_and_B after removing A
+(or B) from an A_and_B image (each is necessary); not A_and_B with A (or B) alone (neither is sufficient); C_or_D
+with C (or D) alone from a C_or_D image (each is sufficient); still C_or_D after removing C from an image that also
+holds D (C is not necessary).
+
 Reference: Wang et al., "Interpreting Interpretations: Organizing Attribution Methods by Criteria", Sections 3.2-3.4
 (Definitions 1-2, eq. 3, eq. 4).
 """
@@ -98,7 +105,7 @@ class SanityReport:
     """Rates (fractions of images) at which the expected rankings hold, and the per-image criteria behind them.
 
     Attributes:
-        rates: rate name (see the module docstring) -> fraction in [0, 1].
+        rates: rate name (see the module docstring) -> fraction in [0, 1]; includes :func:`logic_rates`.
         counts: ``"A_and_B"`` and ``"C_or_D"`` -> number of images evaluated.
         n_ord: map name -> ``(n_and,)`` N-Ord of the A_and_B images.
         s_ord: map name -> ``(n_or,)`` S-Ord of the C_or_D images.
@@ -120,6 +127,52 @@ class SanityReport:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready summary (rates, counts, medians, settings)."""
         return {"rates": self.rates, "counts": self.counts, "medians": self.medians(), "settings": self.settings}
+
+
+def logic_rates(model: Any, source: ShapesSource) -> dict[str, float]:
+    """How often the model's top-1 class follows the logical rules under black removal (module docstring).
+
+    Args:
+        model: an :class:`~repro.models.ImageModel` of the shapes classes.
+        source: the images to test (their masks say where the objects are).
+    Returns:
+        rate name -> fraction of the applicable images (NaN when no image applies).
+    """
+    labels = np.asarray(source.labels)
+    raw = source.load(range(len(labels)))
+    x = model.preprocess(raw)
+    base = np.asarray(model.baseline, np.float32)
+    edits: dict[str, list[np.ndarray]] = {}
+    for i, label in enumerate(labels):
+        masks = source.masks(i)
+
+        def removed(name: str) -> np.ndarray:
+            return np.where(masks[name][..., None], base, x[i])
+
+        def alone(name: str) -> np.ndarray:
+            return np.where(masks[name][..., None], x[i], base)
+
+        if label == AND_CLASS:
+            for name in ("A", "B"):
+                edits.setdefault(f"removing_{name.lower()}_breaks_a_and_b", []).append(removed(name))
+                edits.setdefault(f"{name.lower()}_alone_is_not_a_and_b", []).append(alone(name))
+        elif label == OR_CLASS:
+            for name in ("C", "D"):
+                if name in masks:
+                    edits.setdefault(f"{name.lower()}_alone_is_c_or_d", []).append(alone(name))
+            if "C" in masks and "D" in masks:
+                edits.setdefault("removing_c_keeps_c_or_d_when_d_present", []).append(removed("C"))
+    names = list(edits)
+    if not names:
+        return {}
+    pred = np.argmax(model.predict(np.concatenate([np.stack(edits[n]) for n in names])), axis=1)  # one forward pass
+    rates: dict[str, float] = {}
+    start = 0
+    for name in names:
+        p = pred[start:start + len(edits[name])]
+        start += len(edits[name])
+        rates[name] = _rate(p == OR_CLASS if "c_or_d" in name else p != AND_CLASS)
+    return rates
 
 
 def _rate(flags: np.ndarray) -> float:
@@ -180,6 +233,7 @@ def run_sanity(model: Any, n_images: int = 90, seed: int = 0, steps: int = 50, b
                                                                  > s_ord["background_first"])
         rates["s_ord_random_between"] = _rate((s_ord["sufficient_first"] > s_ord["random"])
                                               & (s_ord["random"] > s_ord["background_first"]))
+    rates.update({f"logic_{k}": v for k, v in logic_rates(model, src).items()})
     counts = {"A_and_B": int(np.sum(labels == AND_CLASS)), "C_or_D": int(np.sum(labels == OR_CLASS))}
     settings = {"images": int(len(labels)), "split": getattr(src, "split", None), "seed": seed, "steps": steps,
                 "score": "probability", "targets": "ground truth"}

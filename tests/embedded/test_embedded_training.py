@@ -28,6 +28,17 @@ def test_cli_trains_a_few_steps_into_tmp_path(tmp_path, capsys):
     np.testing.assert_allclose(probs.sum(), 1.0, atol=1e-6)
     assert "held-out accuracy" in capsys.readouterr().out
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left behind"
+    # --sanity-only reruns the sanity suite on those weights and adds it to the same report.
+    assert main(["train-embedded", "--out", str(out), "--sanity-only", "--sanity-images", "6",
+                 "--sanity-steps", "4"]) == 0
+    updated = json.loads(report_path(out).read_text())
+    assert updated["test_accuracy"] == report["test_accuracy"]
+    assert updated["sanity"]["counts"] == {"A_and_B": 2, "C_or_D": 2} and updated["sanity"]["settings"]["steps"] == 4
+
+
+def test_sanity_only_without_a_report_is_a_one_line_error(tmp_path, capsys):
+    assert main(["train-embedded", "--out", str(tmp_path / "none.h5"), "--sanity-only"]) == 2
+    assert "none.json: no training report" in capsys.readouterr().err
 
 
 @pytest.mark.slow
