@@ -91,3 +91,38 @@ def test_model_obeys_the_rules_under_black_removal():
                           "removing_c_keeps_c_or_d_when_d_present"}
     for name, rate in rates.items():
         assert rate >= 1.0 - 1 / 4, (name, rate)
+
+
+class _ConstantModel:
+    """Duck-typed ImageModel that predicts one class for every input and records what it was shown."""
+
+    preprocess = staticmethod(lambda raw: np.asarray(raw, np.float32) / 255.0)
+    baseline = np.zeros((64, 64, 3), np.float32)
+
+    def __init__(self, cls):
+        self.cls, self.seen = cls, []
+
+    def predict(self, x):
+        self.seen.append(np.array(x))
+        return np.eye(3)[np.full(len(x), self.cls)]
+
+
+def test_logic_rates_follow_from_the_definitions_on_constant_models():
+    src = ShapesSource(30, seed=0)
+    # Always A_and_B: every "breaks"/"is not" rule fails, every C_or_D rule fails. Always C_or_D: all hold.
+    # Always neither: the A_and_B rules hold, the C_or_D rules fail.
+    expect = {0: (0.0, 0.0), 1: (1.0, 1.0), 2: (1.0, 0.0)}
+    for cls, (and_rules, or_rules) in expect.items():
+        model = _ConstantModel(cls)
+        rates = logic_rates(model, src)
+        for name, rate in rates.items():
+            assert rate == (or_rules if name.endswith("c_or_d") or "keeps" in name else and_rules), (cls, name)
+    # The edited images: an object "alone" keeps exactly its pixels and is black elsewhere.
+    x = model.seen[0]
+    # Edits are batched rule by rule in first-seen order: "remove A" for the 10 A_and_B images, then "A alone".
+    first = src.sample(0)  # image 0 is A_and_B
+    a = first.masks["A"]
+    np.testing.assert_array_equal(x[0][a], 0.0)
+    np.testing.assert_array_equal(x[0][~a], first.image[~a] / 255.0)
+    np.testing.assert_array_equal(x[10][a], first.image[a] / 255.0)
+    np.testing.assert_array_equal(x[10][~a], 0.0)
