@@ -233,7 +233,8 @@ def deeplift_scorer(model_config: list[dict], reference: np.ndarray, nonlinear_m
         batch_size: images per ``session.run``.
     Returns:
         A function mapping ``x`` ``(N, H, W, C)`` float32 and ``targets`` ``(N,)`` ints to contributions
-        ``(N, H, W, C)`` float32 whose sum per image is ``logit_t(x) - logit_t(reference)``.
+        ``(N, H, W, C)`` float32 whose sum per image is ``logit_t(x) - logit_t(reference)`` (exactly when no max
+        pooling window sees unequal reference activations; see ``docs/methods.md``).
     """
     num_classes = int(np.shape(model_config[-1]["config"]["weights"][0])[-1])
     model = convert(model_config, nonlinear_mode)
