@@ -115,8 +115,12 @@ def method_maps(model, x: np.ndarray, targets: np.ndarray, name: str, **params) 
 
 
 def gradient_magnitude_scores(model, x: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Per-pixel ``sum_c |d logit_target / d x_c|`` plus a tie-break of at most ``1e-6`` of each image's maximum,
-    so every pixel has a distinct positive score (``M = H W``: what Xplique and Quantus rank). ``(N, H, W)``."""
+    """Per-pixel ``sum_c |d logit_target / d x_c|`` plus a random tie-break between ``1e-6`` and ``2e-6`` of each
+    image's maximum, so every pixel has a distinct positive score (``M = H W``: what Xplique and Quantus rank).
+
+    Returns:
+        float64 ``(N, H, W)``.
+    """
     import tensorflow as tf
 
     xt = tf.constant(x)

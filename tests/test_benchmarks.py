@@ -205,3 +205,28 @@ def test_quantus_adapter_rejects_image_baseline(tiny):
     model, x, scores, targets = tiny
     with pytest.raises(ValueError, match="uniform baseline"):
         peers.quantus_morf_drops(model.keras_model, x, scores, targets, np.zeros((H, W, 3)), regions=2)
+
+
+def test_gradient_magnitude_scores_closed_form():
+    """Linear classifier: d logit_c / dx = W[:, c], so the score of a pixel is sum_c |W[pixel, channel, c]|."""
+    from benchmarks.run import gradient_magnitude_scores, uniform_scores
+    from repro.testing import linear_classifier
+
+    model = linear_classifier((4, 4, 3), classes=3, seed=0)
+    x = np.random.default_rng(0).uniform(0, 1, (2, 4, 4, 3)).astype(np.float32)
+    targets = np.array([0, 2])
+    kernel = model.keras_model.get_layer("predictions").get_weights()[0]  # (48, 3), input flattened (H, W, C)
+    expected = np.abs(kernel[:, targets].T.reshape(2, 4, 4, 3)).sum(axis=-1)
+    got = gradient_magnitude_scores(model, x, targets)
+    peak = expected.reshape(2, -1).max(axis=1)[:, None, None]
+    jitter = got - expected  # float32 gradients of a linear map are the kernel itself: only the tie-break remains
+    assert np.all(jitter >= 1e-6 * peak - 1e-9) and np.all(jitter <= 2e-6 * peak + 1e-9)
+    assert peers.strict_order(got)
+    u = uniform_scores((2, 4, 4))
+    assert u.shape == (2, 4, 4) and peers.strict_order(u)
+
+
+def test_mask_only_cost_runs():
+    from benchmarks.efficiency import mask_only_ms_per_batch
+
+    assert mask_only_ms_per_batch(4, (8, 8, 3), n_batches=2, images=2, repeats=1) > 0
