@@ -19,7 +19,6 @@ def drawn(tmp_path_factory):
     return out, draw_all(out, toy=False, dpi=40)
 
 
-@pytest.mark.slow  # ~10 s of matplotlib on an idle 2-core machine (6 figures, PNG and PDF)
 def test_every_figure_is_written_as_png_and_pdf(drawn):
     out, paths = drawn
     expected = {f"{name}.{ext}" for name in FIGURE_NAMES if name != "fig3_toy_aopc" for ext in ("png", "pdf")}
@@ -31,7 +30,6 @@ def test_every_figure_is_written_as_png_and_pdf(drawn):
     assert not list((out / "figures").glob(".*.tmp"))
 
 
-@pytest.mark.slow
 def test_figures_are_deterministic(drawn, tmp_path):
     from repro.figures import figure5
     from repro.store import read_results
@@ -105,7 +103,6 @@ def test_load_example_reads_the_contract(tmp_path):
         load_example(bad)
 
 
-@pytest.mark.slow  # TensorFlow (the criteria engine) and a drawing
 def test_figure3_curves_are_example1(tmp_path):
     from repro.claims import aopc, example1_deletion_curves
     from repro.figures import figure3
@@ -132,7 +129,7 @@ def test_figures_command_and_missing_results(tmp_path, capsys):
     assert "results table not found" in capsys.readouterr().err
 
 
-@pytest.mark.slow  # starts a Jupyter kernel (and draws Figure 3 through the engine)
+@pytest.mark.slow  # starts a Jupyter kernel: ~6 s idle, several times that on a loaded machine
 def test_walkthrough_notebook_executes_headless(tmp_path):
     import nbformat
 
