@@ -10,7 +10,9 @@ Figure 3    Example 1: model output (dashed) and running AOPC (solid) while remo
 Figure 4    TPN and TPS curves of one image for each method including Random: top-first vs bottom-first
             against the share k of positive attribution, the area between them shaded and reported divided by
             y0 (before the penalties r and r', as the paper's caption says)
-Figure 5    boxplots of N-Ord, 1 - S-Ord, TPN and TPS per method over all images (NaN rows dropped and counted)
+Figure 5    boxplots of N-Ord, 1 - S-Ord, TPN and TPS per method over all images (NaN rows dropped and counted;
+            when a few outliers lie far above every whisker, the axis stops above the whiskers and the panel
+            title gives how many points are cut and the maximum)
 Figure 6    the winner of each criterion on one image: its map over the input, titled "Winner of N-Ord: X"
 Figure 7    example images x methods, the TPN winner marked with a red check and the TPS winner with a blue one
 ==========  ============================================================================================
@@ -349,12 +351,39 @@ def figure5(table: ResultsTable, out_dir: str | Path, dpi: int = DPI) -> list[Pa
         if nan_note:
             ax.set_xlabel(f"NaN rows dropped: {nan_note}", fontsize=7)
         ax.set_xlim(0.4, len(methods) + 0.6)
-        ax.set_title(CRITERION_LABELS[criterion], fontsize=11)
+        top = _axis_top([data[i] for i in keep])
+        title = CRITERION_LABELS[criterion]
+        if top is not None:
+            above = sum(int((d > top).sum()) for d in data)
+            vmax = max(float(d.max()) for d in data if d.size)
+            low = min(float(d.min()) for d in data if d.size)
+            ax.set_ylim(low - 0.05 * (top - low), top)
+            title += f"\n({above} outlier(s) above the axis, max {vmax:.3g})"
+        ax.set_title(title, fontsize=11 if top is None else 9)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("score (lower is better)")
     fig.suptitle(f"Figure 5: criteria over {len(table.image_ids)} images (1 - S-Ord so that lower is better "
                  "everywhere)", fontsize=10)
     return save(fig, out_dir, "fig5_boxplots", dpi)
+
+
+def _axis_top(data: Sequence[np.ndarray], factor: float = 5.0) -> float | None:
+    """An upper axis limit when a few outliers would squash the boxes (e.g. TPN divided by a tiny penalty r):
+    the highest upper whisker (the largest value <= q3 + 1.5 IQR) plus 10%, if the maximum exceeds ``factor``
+    times that whisker range above the lowest value; ``None`` (automatic limits) otherwise."""
+    if not data:
+        return None
+    whiskers = []
+    for d in data:
+        q1, q3 = np.quantile(d, [0.25, 0.75])
+        whiskers.append(float(d[d <= q3 + 1.5 * (q3 - q1)].max()))  # matplotlib's upper whisker
+    low = min(float(d.min()) for d in data)
+    high = max(whiskers)
+    vmax = max(float(d.max()) for d in data)
+    span = max(high - low, 1e-12)
+    if vmax - low <= factor * span:
+        return None
+    return high + 0.1 * span
 
 
 def figure6(ex: Example, table: ResultsTable, out_dir: str | Path, dpi: int = DPI) -> list[Path]:

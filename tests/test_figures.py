@@ -160,3 +160,13 @@ def test_notebook_runner_errors(tmp_path):
     with pytest.raises(ReproError, match="no results.csv"):
         execute_notebook(tmp_path / "nb.ipynb", tmp_path / "empty")
     assert main([str(tmp_path / "none.ipynb"), "--results", str(tmp_path)]) == 2
+
+
+def test_boxplot_axis_cut_only_for_far_outliers():
+    from repro.figures import _axis_top
+
+    plain = np.array([0.0, 1, 2, 3, 4])
+    assert _axis_top([plain]) is None
+    # [0, 1, 2, 3, 100]: q1 = 1, q3 = 3, whisker = largest value <= 3 + 1.5 * 2 = 3; highest whisker 4 (plain);
+    # 100 > 5 * (4 - 0), so the axis stops at 4 + 0.1 * 4
+    assert _axis_top([plain, np.array([0.0, 1, 2, 3, 100])]) == pytest.approx(4.4)
