@@ -101,7 +101,9 @@ class ImageModel:
         """Softmax probabilities ``(N, classes)`` for model-space inputs ``x`` ``(N, H, W, C)``."""
         from repro.batching import map_batches
 
-        fn = _compiled_forward(self.keras_model)
+        if "forward" not in self._cache:  # one tf.function per model: traced once, not once per call
+            self._cache["forward"] = _compiled_forward(self.keras_model)
+        fn = self._cache["forward"]
         return map_batches(lambda b: fn(b).numpy(), np.asarray(x, np.float32), batch_size=batch_size)
 
 

@@ -316,6 +316,8 @@ def run_study(study: Study, progress: bool = True, cache=None) -> Path | None:
     cache = cache if cache is not None else MapCache(study.out / "maps")
     todo = [c for c in study.my_chunks() if not study.chunk_path(c).exists()]
     done = len(study.my_chunks()) - len(todo)
+    if done and todo:
+        print(f"[repro] resuming: {done} of {done + len(todo)} chunks of this shard are already done")
     try:
         bar = tqdm(todo, desc="chunks", unit="chunk", initial=done, total=done + len(todo), disable=not progress)
         for c in bar:

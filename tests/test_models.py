@@ -34,6 +34,15 @@ def test_score_function_probabilities_sum_to_one_and_match_softmax_of_logits():
     np.testing.assert_allclose(probs, softmax, atol=1e-6)
 
 
+def test_predict_is_the_keras_forward_and_traces_once_across_calls():
+    m = small_cnn()
+    x = m.preprocess(random_images(4))
+    expected = m.keras_model(x, training=False).numpy()
+    for _ in range(3):
+        np.testing.assert_allclose(m.predict(x, batch_size=4), expected, atol=1e-6)
+    assert m._cache["forward"].experimental_get_tracing_count() == 1
+
+
 def test_logits_model_shares_weights():
     m = small_cnn()
     x = m.preprocess(random_images(2))
