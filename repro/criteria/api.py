@@ -219,6 +219,8 @@ def _prepare(model: Any, images: np.ndarray, baseline: np.ndarray | None, score:
         base = base[None]
     elif base.shape != images.shape:
         raise ValueError(f"baseline has shape {base.shape}, expected {hwc} or {images.shape}")
+    if not np.all(np.isfinite(base)):
+        raise ValueError("baseline contains non-finite values")
     return images, forward, base
 
 

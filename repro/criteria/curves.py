@@ -71,7 +71,10 @@ class CurveEngine:
             r = tf.gather(ranks, q_rank)
             selected = (r >= q_lo[:, None, None]) & (r < q_hi[:, None, None])
             use_baseline = tf.not_equal(selected, tf.equal(q_mode, ADD)[:, None, None])
-            inputs = tf.where(use_baseline[..., None], b, x)
+            # x (1 - m) + b m with a 0/1 mask is exact (x * 0 = 0, b * 1 = b for finite inputs) and ~1.6x faster
+            # on the CPU than tf.where with a channel-broadcast condition (measured, benchmarks/RESULTS.md)
+            m = tf.cast(use_baseline, x.dtype)[..., None]
+            inputs = x * (1.0 - m) + b * m
             model = ref()
             out = model(inputs, training=False) if is_keras else model(inputs)
             out = tf.reshape(tf.cast(out, tf.float32), [B, -1])

@@ -220,6 +220,10 @@ def test_input_errors(cnn, data):
         evaluate(cnn, x, maps, None, targets + 3)
     with pytest.raises(ValueError, match="baseline has shape"):
         evaluate(cnn, x, maps, np.zeros((2, 2, 3)), targets)
+    with pytest.raises(ValueError, match="baseline contains non-finite"):
+        evaluate(cnn, x, maps, np.full(x.shape[1:], np.nan, np.float32), targets)
+    with pytest.raises(ValueError, match="images contains non-finite"):
+        evaluate(cnn, np.where(x == x.max(), np.inf, x), maps, None, targets)
     with pytest.raises(ValueError, match="steps"):
         evaluate(cnn, x, maps, None, targets, steps=0)
     with pytest.raises(ValueError, match="baseline is required"):
