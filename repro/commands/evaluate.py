@@ -18,19 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from repro.commands import steps_arg
 from repro.errors import ReproError
-
-
-def _steps(text: str) -> int | None:
-    if text == "exact":
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--steps must be a positive integer or 'exact', got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--steps must be a positive integer or 'exact', got {text!r}")
-    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--maps", type=Path, required=True,
                    help=".npy maps (N, H, W[, C]) or .npz with one array per method name")
     p.add_argument("--targets", type=Path, default=None, help=".npy of N class indices (default: top-1)")
-    p.add_argument("--steps", type=_steps, default=100,
+    p.add_argument("--steps", type=steps_arg, default=100,
                    help="curve points K (default 100; exact whenever M <= K) or 'exact' for every pixel count")
     p.add_argument("--score", choices=("probability", "logit"), default="probability",
                    help="class score the criteria read (default: softmax probability)")
@@ -159,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         raise ReproError(f"--batch-size must be >= 1, got {args.batch_size}")
     model = load_model(args.model, args.weights)
     raw, maps, targets = load_inputs(args.images, args.maps, args.targets, model.input_shape, model.num_classes)
-    rows = evaluate_inputs(model, raw, maps, targets, steps=args.steps, score=args.score,
+    rows = evaluate_inputs(model, raw, maps, targets, steps=None if args.steps == "exact" else args.steps, score=args.score,
                            batch_size=args.batch_size, image_prefix=args.images.stem, progress=args.progress)
     write_results(args.out, rows)
     print(f"[repro] wrote {len(rows)} rows ({len(maps)} method(s) x {len(raw)} image(s)) to {args.out}")

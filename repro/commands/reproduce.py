@@ -8,20 +8,8 @@ import time
 from pathlib import Path
 
 from repro.attributions import METHODS
+from repro.commands import steps_arg
 from repro.pipeline import PROFILES, make_config, open_study, parse_shard, run_study
-
-
-def steps_arg(text: str) -> int | str:
-    """``--steps``: a positive integer K, or ``exact`` for every pixel count."""
-    if text == "exact":
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'exact', got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'exact', got {text!r}")
-    return value
 
 
 def add_study_arguments(p: argparse.ArgumentParser) -> None:

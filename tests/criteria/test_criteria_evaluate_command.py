@@ -106,4 +106,4 @@ def test_cli_reports_errors_in_one_line(cnn, files, monkeypatch, capsys):
 def test_cli_rejects_bad_steps(capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", "--images", "a.npy", "--maps", "b.npy", "--steps", "0"])
-    assert "--steps must be a positive integer or 'exact'" in capsys.readouterr().err
+    assert "argument --steps: must be a positive integer or 'exact', got '0'" in capsys.readouterr().err
