@@ -12,7 +12,7 @@ The paper registers a ReLU gradient and lets TensorFlow use it in place of the R
 ``graph.gradient_override_map({"Relu": "GuidedBackProp"})`` in TF1 graph mode, and evaluates
 ``tf.compat.v1.gradients`` of the target logit with respect to the input in a session. Graph mode is switched on
 for the whole process, so call it from a fresh process: the command line below, or a ``subprocess`` as the tests
-(``tests/attributions/test_guided.py``) do. The package's own form (``repro/attributions/guided.py``: the same
+(``tests/attributions/test_guided_backprop.py``) do. The package's own form (``repro/attributions/guided.py``: the same
 rule, inside a ``tf.function``) is tested against this script.
 
 Usage::

@@ -31,12 +31,9 @@ import numpy as np
 
 from repro.attributions import METHODS
 from repro.errors import ReproError
+from repro.store import RESULT_COLUMNS
 
 PROFILES = ("embedded", "paper")
-RESULT_COLUMNS = (
-    "image_id", "method", "target", "label", "y0", "yb", "num_positive",
-    "n_ord", "s_ord", "one_minus_s_ord", "tpn", "tps", "reason",
-)
 CURVE_NAMES = ("necessity", "sufficiency", "tpn_top", "tpn_bottom", "tps_top", "tps_bottom")
 
 
@@ -267,20 +264,15 @@ def attribute_cached(study: Study, name: str, ids: list[str], x, targets, cache)
 
     model, cfg = study.model, study.cfg
     params = cfg.method_params(name)
+
+    def compute(todo: list[int]) -> np.ndarray:
+        return pixel_scores(study.method(name)(model, x[todo], targets[todo]), model.input_shape[:2])
+
+    if cache is None:
+        return compute(list(range(len(ids))))
     keys = [cache.key(model.name, cfg.weights, name, {**params, "target": int(t), "image": i})
-            for i, t in zip(ids, targets)] if cache is not None else [None] * len(ids)
-    todo = [j for j, key in enumerate(keys) if key is None or not cache.has(key)]
-    out = np.empty((len(ids), *model.input_shape[:2]), np.float32)
-    if todo:
-        fresh = pixel_scores(study.method(name)(model, x[todo], targets[todo]), model.input_shape[:2])
-        for j, m in zip(todo, fresh):
-            out[j] = m
-            if cache is not None:
-                cache.put(keys[j], m)
-    for j, key in enumerate(keys):
-        if j not in todo:
-            out[j] = cache.get(key)
-    return out
+            for i, t in zip(ids, targets)]
+    return cache.get_or_compute(keys, compute).astype(np.float32, copy=False)
 
 
 def write_examples(study: Study, idx: list[int], ids: list[str], raw, maps, res, targets) -> None:

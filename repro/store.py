@@ -39,7 +39,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -473,3 +473,16 @@ class MapCache:
             return None
         except (ValueError, OSError, EOFError) as exc:
             raise ReproError(f"{path}: unreadable cached map ({exc}); delete it to recompute") from None
+
+    def get_or_compute(self, keys: Sequence[str], compute: Callable[[list[int]], np.ndarray]) -> np.ndarray:
+        """The maps of ``keys`` stacked ``(len(keys), ...)``: stored ones read once, the others computed and stored.
+
+        ``compute(todo)`` gets the positions of the missing keys and returns their maps in that order.
+        """
+        found = [self.get(k) for k in keys]
+        todo = [j for j, m in enumerate(found) if m is None]
+        if todo:
+            for j, m in zip(todo, compute(todo)):
+                self.put(keys[j], m)
+                found[j] = np.asarray(m)
+        return np.stack(found)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any, Callable
 
 import numpy as np
 
@@ -62,9 +63,14 @@ def compiled_functions(model) -> dict:
     """The per-model store of compiled ``tf.function`` objects, so every method instance reuses one trace.
 
     It lives in the :class:`~repro.models.ImageModel`'s own cache (``model._cache``), so it is freed with the
-    model; the entry is rebuilt if ``model.logits_model`` was replaced.
+    model.
     """
-    entry = model._cache.get("compiled_attributions")
-    if entry is None or entry[0] is not model.logits_model:
-        entry = model._cache["compiled_attributions"] = (model.logits_model, {})
-    return entry[1]
+    return model._cache.setdefault("compiled_attributions", {})
+
+
+def cached_function(model, key, build: Callable[[], Any]) -> Any:
+    """``compiled_functions(model)[key]``, calling ``build()`` to create it on first use."""
+    fns = compiled_functions(model)
+    if key not in fns:
+        fns[key] = build()
+    return fns[key]

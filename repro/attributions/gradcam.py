@@ -7,8 +7,8 @@ at 224x224) and ``f`` the target's pre-softmax logit::
     cam     = ReLU(sum_k alpha_k A[:, :, k])                 (h, w)
     map     = zoom(cam, (H / h, W / w), order=1)             (H, W)
 
-``tf_keras_vis.gradcam.Gradcam`` computes exactly this with ``model_modifier=ReplaceToLinear()`` (the softmax of
-the output layer replaced by the identity on a clone of the model, so ``f`` is the logit) and
+``tf_keras_vis.gradcam.Gradcam`` computes exactly this on ``model.logits_model`` (the network without its softmax,
+sharing the model's layers and weights, so ``f`` is the logit; no model modifier, no clone) with
 ``normalize_cam=False`` (its default min-max normalisation is turned off). Its upsampling is
 ``scipy.ndimage.zoom(cam, (1, H/h, W/w), order=1)``: linear interpolation with corners aligned (output pixel
 ``o`` reads input coordinate ``o (h-1)/(H-1)``), so the upsampled map is a convex combination of neighbouring
@@ -25,7 +25,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from repro.attributions._common import BatchedMethod, check_positive_int, compiled_functions
+from repro.attributions._common import BatchedMethod, cached_function, check_positive_int
 from repro.batching import batch_slices
 from repro.errors import ReproError
 
@@ -33,9 +33,8 @@ from repro.errors import ReproError
 class GradCAM(BatchedMethod):
     """Grad-CAM of the target logit at ``model.conv_layer`` (tf-keras-vis 0.8.7), upsampled to ``(H, W)``.
 
-    The ``Gradcam`` object (a clone of the model, built once: several seconds on VGG16) is cached with the model
-    (:func:`~repro.attributions._common.compiled_functions`) and reused by every instance; the clone copies the
-    weights when it is built, so a model whose weights change afterwards needs a new :class:`ImageModel`.
+    The ``Gradcam`` object is built once per model on ``model.logits_model`` (which shares the model's weights)
+    and cached with it (:func:`~repro.attributions._common.cached_function`), reused by every instance.
 
     Args:
         batch_size: images per Grad-CAM call.
@@ -48,19 +47,20 @@ class GradCAM(BatchedMethod):
         self.batch_size = check_positive_int("batch_size", batch_size)
 
     def _gradcam(self, model):
+        return cached_function(model, "gradcam", lambda: self._build(model))
+
+    @staticmethod
+    def _build(model):
         from tf_keras_vis.gradcam import Gradcam
-        from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
 
         if not model.conv_layer:
             raise ReproError(f"model {model.name!r} names no convolutional layer; Grad-CAM needs one")
         try:
-            model.keras_model.get_layer(model.conv_layer)
+            model.logits_model.get_layer(model.conv_layer)
         except ValueError:
             raise ReproError(f"model {model.name!r} has no layer {model.conv_layer!r} for Grad-CAM") from None
-        cache = compiled_functions(model)
-        if "gradcam" not in cache:
-            cache["gradcam"] = Gradcam(model.keras_model, model_modifier=ReplaceToLinear(), clone=True)
-        return cache["gradcam"]
+        # model.logits_model is the network without its softmax, sharing layers and weights: no modifier, no clone
+        return Gradcam(model.logits_model, model_modifier=None, clone=False)
 
     def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """``(N, H, W, C)`` -> ``(N, H, W)`` float32 upsampled class activation maps (>= 0)."""

@@ -16,7 +16,7 @@ With ``f`` the pre-softmax logit of the target class, ``x`` the model-space inpu
   :func:`repro.attributions._common.image_seed` ``(x_i, seed)``.
 
 IG and SmoothGrad share one compiled function per model and batch size (:func:`gradient_sum_function`, kept by
-:func:`repro.attributions._common.compiled_functions`): for one image it sums weighted gradients over the points
+:func:`repro.attributions._common.cached_function`): for one image it sums weighted gradients over the points
 ``start + a_k (x - start) + sigma * eps_k`` in inner batches of ``batch_size`` points, inside a single
 ``tf.function`` with a fixed input signature (one trace per model, no retracing).
 
@@ -30,7 +30,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from repro.attributions._common import (BatchedMethod, check_positive_int, compiled_functions, image_seed,
+from repro.attributions._common import (BatchedMethod, cached_function, check_positive_int, image_seed,
                                         select_logits)
 from repro.batching import batch_slices
 
@@ -124,20 +124,14 @@ def gradient_sum_function(logits_model, batch_size: int):
 
 
 class _GradientMethod(BatchedMethod):
-    """Fetches the compiled functions of a model from :func:`compiled_functions` (shared by all instances)."""
+    """Fetches the compiled functions of a model with :func:`cached_function` (shared by all instances)."""
 
     def _gradients(self, model):
-        fns = compiled_functions(model)
-        if "gradients" not in fns:
-            fns["gradients"] = gradient_function(model.logits_model)
-        return fns["gradients"]
+        return cached_function(model, "gradients", lambda: gradient_function(model.logits_model))
 
     def _gradient_sum(self, model):
-        fns = compiled_functions(model)
-        key = ("gradient_sum", self.batch_size)
-        if key not in fns:
-            fns[key] = gradient_sum_function(model.logits_model, self.batch_size)
-        return fns[key]
+        return cached_function(model, ("gradient_sum", self.batch_size),
+                               lambda: gradient_sum_function(model.logits_model, self.batch_size))
 
 
 class Saliency(_GradientMethod):

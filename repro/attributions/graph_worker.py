@@ -39,10 +39,11 @@ import traceback
 import weakref
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
+from repro.attributions._common import check_positive_int
 from repro.attributions.base import AttributionMethod
 from repro.batching import batch_slices
 from repro.errors import ReproError
@@ -296,8 +297,11 @@ def close_workers() -> None:
     _WORKERS.clear()
 
 
-def get_worker(method: str, keras_model, params: dict, arrays: dict, **options) -> GraphWorker:
-    """The running worker for (method, params, keras_model), starting one if needed (the persistent cache)."""
+def get_worker(method: str, keras_model, params: dict, make_arrays: Callable[[], dict], **options) -> GraphWorker:
+    """The running worker for (method, params, keras_model), starting one if needed (the persistent cache).
+
+    ``make_arrays()`` gives the extra arrays the worker is started with; it is called only when one starts.
+    """
     key = (method, tuple(sorted((k, repr(v)) for k, v in params.items())), id(keras_model),
            tuple(sorted(options.items())))
     worker = _WORKERS.get(key)
@@ -305,7 +309,7 @@ def get_worker(method: str, keras_model, params: dict, arrays: dict, **options) 
         return worker
     if worker is not None:
         worker.close()
-    worker = GraphWorker(method, keras_model, params, arrays, **options)
+    worker = GraphWorker(method, keras_model, params, make_arrays(), **options)
     worker._key = key
     worker._model_ref = weakref.ref(keras_model)
     weakref.finalize(keras_model, worker.close)
@@ -321,9 +325,7 @@ class _GraphMethod(AttributionMethod):
 
     def __init__(self, batch_size: int = 16, start_timeout: float = START_TIMEOUT_S,
                  call_timeout: float = CALL_TIMEOUT_S):
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self._options = {"batch_size": int(batch_size), "start_timeout": float(start_timeout),
+        self._options = {"batch_size": check_positive_int("batch_size", batch_size), "start_timeout": float(start_timeout),
                          "call_timeout": float(call_timeout)}
 
     def _arrays(self, model) -> dict:
@@ -331,7 +333,7 @@ class _GraphMethod(AttributionMethod):
 
     def worker(self, model) -> GraphWorker:
         """The persistent worker serving this method's settings on ``model`` (started on first use)."""
-        return get_worker(self.name, model.keras_model, self.params(), self._arrays(model), **self._options)
+        return get_worker(self.name, model.keras_model, self.params(), lambda: self._arrays(model), **self._options)
 
     def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
         return self.worker(model).attribute(x, targets)

@@ -24,7 +24,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from repro.attributions._common import BatchedMethod, check_positive_int, compiled_functions, select_logits
+from repro.attributions._common import BatchedMethod, cached_function, check_positive_int, select_logits
 from repro.batching import batch_slices
 
 GRADIENT_NAME = "ReproGuidedBackProp"
@@ -86,10 +86,7 @@ class GuidedBackprop(BatchedMethod):
 
     def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """``(N, H, W, C)`` -> ``(N, H, W, C)`` float32 guided gradients."""
-        fns = compiled_functions(model)
-        if "guided" not in fns:
-            fns["guided"] = guided_gradient_function(model.logits_model)
-        fn = fns["guided"]
+        fn = cached_function(model, "guided", lambda: guided_gradient_function(model.logits_model))
         out = np.empty_like(x)
         for s in batch_slices(len(x), self.batch_size):
             out[s] = fn(x[s], targets[s].astype(np.int32)).numpy()
