@@ -31,10 +31,20 @@ import numpy as np
 
 from repro.attributions import METHODS
 from repro.errors import ReproError
-from repro.store import RESULT_COLUMNS
+from repro.store import RESULT_COLUMNS, read_json
 
 PROFILES = ("embedded", "paper")
 CURVE_NAMES = ("necessity", "sufficiency", "tpn_top", "tpn_bottom", "tps_top", "tps_bottom")
+
+
+def count_chunks(num_images: int, chunk_size: int) -> int:
+    """Chunks of ``chunk_size`` consecutive images needed for ``num_images`` (the last may be shorter)."""
+    return -(-num_images // chunk_size)
+
+
+def chunk_path(out: Path, c: int) -> Path:
+    """Where chunk ``c`` of the run in ``out`` writes its rows."""
+    return Path(out) / "chunks" / f"chunk_{c:05d}.csv"
 
 
 @dataclass(frozen=True)
@@ -172,14 +182,14 @@ class Study:
 
     @property
     def num_chunks(self) -> int:
-        return -(-len(self.source.ids) // self.cfg.chunk_size)
+        return count_chunks(len(self.source.ids), self.cfg.chunk_size)
 
     def my_chunks(self) -> list[int]:
         i, n = self.cfg.shard
         return [c for c in range(self.num_chunks) if c % n == i]
 
     def chunk_path(self, c: int) -> Path:
-        return self.out / "chunks" / f"chunk_{c:05d}.csv"
+        return chunk_path(self.out, c)
 
     def chunk_indices(self, c: int) -> list[int]:
         start = c * self.cfg.chunk_size
@@ -197,8 +207,7 @@ def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> St
     record = {**dataclasses.asdict(cfg), "image_ids_sha1": ids_digest(source.ids),
               "num_image_ids": len(source.ids)}
     if cfg_path.exists():
-        old = json.loads(cfg_path.read_text())
-        check_same_settings(cfg_path, old, record)
+        check_same_settings(cfg_path, read_json(cfg_path), record)
     else:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(cfg_path, record)
@@ -327,7 +336,7 @@ def assemble_results(out: Path, num_chunks: int) -> Path | None:
     """
     from repro.store import atomic_write_text
 
-    paths = [out / "chunks" / f"chunk_{c:05d}.csv" for c in range(num_chunks)]
+    paths = [chunk_path(out, c) for c in range(num_chunks)]
     missing = [p.name for p in paths if not p.exists()]
     if missing:
         return None
@@ -357,11 +366,11 @@ def merge_runs(shard_dirs: Sequence[str | Path], out: str | Path) -> Path:
         p = d / "config.json"
         if not p.is_file():
             raise ReproError(f"{p}: not found; is {d} a run directory?")
-        configs.append((p, json.loads(p.read_text())))
+        configs.append((p, read_json(p)))
     first_path, first = configs[0]
     for p, cfg in configs[1:]:
         check_same_settings(p, first, cfg)
-    num_chunks = -(-first["num_image_ids"] // first["chunk_size"])
+    num_chunks = count_chunks(first["num_image_ids"], first["chunk_size"])
     (out / "chunks").mkdir(parents=True, exist_ok=True)
     for d in map(Path, shard_dirs):
         for sub in ("chunks", "examples"):
@@ -374,7 +383,7 @@ def merge_runs(shard_dirs: Sequence[str | Path], out: str | Path) -> Path:
     atomic_write_json(out / "config.json", merged)
     result = assemble_results(out, num_chunks)
     if result is None:
-        missing = [c for c in range(num_chunks) if not (out / "chunks" / f"chunk_{c:05d}.csv").exists()]
+        missing = [c for c in range(num_chunks) if not chunk_path(out, c).exists()]
         raise ReproError(f"merge into {out}: {len(missing)} chunk(s) missing (e.g. {missing[:5]}); "
                          "run the remaining shards first")
     return result

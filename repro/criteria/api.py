@@ -228,9 +228,9 @@ def _top1(forward: Callable, images: np.ndarray, batch_size: int) -> np.ndarray:
     import tensorflow as tf
 
     from repro.batching import map_batches
+    from repro.models import top1_targets
 
-    return np.argmax(map_batches(lambda b: np.asarray(forward(tf.constant(b))), images, batch_size=batch_size),
-                     axis=-1).astype(np.int64)
+    return top1_targets(map_batches(lambda b: np.asarray(forward(tf.constant(b))), images, batch_size=batch_size))
 
 
 def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, base: np.ndarray,
@@ -240,8 +240,7 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
     """The engine behind :func:`evaluate`: ``pix`` are per-pixel scores ``(P, H, W)``."""
     N, H, W, C = images.shape
     P = pix.shape[0]
-    if steps is not None and (int(steps) != steps or steps < 1):
-        raise ValueError(f"steps must be a positive integer or None (exact mode), got {steps!r}")
+    orders.check_steps(steps)
     explicit_index = image_index is not None
     if image_index is None:
         if P != N:
@@ -268,8 +267,9 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
     ranks = np.empty((P, H, W), np.int32)
     per_pair = []
     for p in range(P):
-        ranks[p], M = orders.rank_map(pix[p])
-        ordered = pix[p].ravel()[orders.positive_order(pix[p])]  # the scores along pi+
+        order = orders.positive_order(pix[p])  # pi+, sorted once per (image, map)
+        ranks[p], M = orders.ranks_from_order(order, (H, W)), int(order.size)
+        ordered = pix[p].ravel()[order]  # the scores along pi+
         k_top = orders.share_axis(ordered)
         k_bot = orders.share_axis(ordered[::-1])
         m_top = np.union1d(orders.ordering_counts(M, steps), orders.share_counts(k_top, steps))

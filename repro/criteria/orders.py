@@ -88,9 +88,18 @@ def rank_map(scores: np.ndarray) -> tuple[np.ndarray, int]:
     """
     scores = np.asarray(scores)
     order = positive_order(scores)
-    ranks = np.full(scores.size, scores.size, dtype=np.int32)
+    return ranks_from_order(order, scores.shape), int(order.size)
+
+
+def ranks_from_order(order: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The int32 rank map ``(H, W)`` of ``order`` (flat pixel indices of pi+, from :func:`positive_order`).
+
+    Pixel ``order[m]`` gets rank ``m``; pixels outside ``order`` get ``H W`` (never perturbed).
+    """
+    size = int(np.prod(shape))
+    ranks = np.full(size, size, dtype=np.int32)
     ranks[order] = np.arange(order.size, dtype=np.int32)
-    return ranks.reshape(scores.shape), int(order.size)
+    return ranks.reshape(shape)
 
 
 def share_axis(ordered_scores: np.ndarray) -> np.ndarray:
@@ -116,7 +125,8 @@ def ordering_counts(M: int, steps: int | None) -> np.ndarray:
     """Pixel counts where N-Ord and S-Ord read their curves.
 
     Exact mode (``steps is None`` or ``M <= steps``): ``0, 1, ..., M``. Otherwise ``m_j = round(j * M / K)`` for
-    ``j = 0..K`` (round half up; distinct because ``M / K > 1``), so the mean over them approximates eq. 3 and 4.
+    ``j = 0..K`` (round half up; distinct because ``M / K > 1``); N-Ord and S-Ord average the curve through these
+    points at every count (:func:`repro.criteria.scores.at_every_count`).
 
     Returns:
         int64 ``(L,)``, increasing, starting at 0 and ending at ``M``.
@@ -125,7 +135,7 @@ def ordering_counts(M: int, steps: int | None) -> np.ndarray:
         raise ValueError(f"M must be >= 0, got {M}")
     if steps is None or M <= steps:
         return np.arange(M + 1, dtype=np.int64)
-    _check_steps(steps)
+    check_steps(steps)
     j = np.arange(steps + 1, dtype=np.int64)
     return (2 * j * M + steps) // (2 * steps)
 
@@ -143,12 +153,13 @@ def share_counts(k: np.ndarray, steps: int | None) -> np.ndarray:
     M = k.size - 1
     if steps is None or M <= steps:
         return np.arange(M + 1, dtype=np.int64)
-    _check_steps(steps)
+    check_steps(steps)
     targets = np.arange(steps + 1, dtype=np.float64) / steps
     m = np.searchsorted(k, targets, side="left")
-    return np.unique(np.concatenate([[0, M], np.minimum(m, M)])).astype(np.int64)
+    return np.unique(np.concatenate([[0, M], m])).astype(np.int64)  # k[-1] = 1 >= every target: m <= M
 
 
-def _check_steps(steps: int) -> None:
-    if int(steps) != steps or steps < 1:
+def check_steps(steps: int | None) -> None:
+    """Raise ``ValueError`` unless ``steps`` is a positive integer or ``None`` (exact mode)."""
+    if steps is not None and (int(steps) != steps or steps < 1):
         raise ValueError(f"steps must be a positive integer or None (exact mode), got {steps!r}")

@@ -166,14 +166,10 @@ def format_manifest(rows: Iterable[ManifestRow]) -> str:
 
 
 def write_manifest(rows: Iterable[ManifestRow], path: str | os.PathLike) -> Path:
-    """Write :func:`format_manifest` to ``path`` atomically (temporary file, then rename). Returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(format_manifest(rows))
-    os.replace(tmp, path)
-    return path
+    """Write :func:`format_manifest` to ``path`` atomically (:func:`repro.store.atomic_write_text`)."""
+    from repro.store import atomic_write_text
+
+    return atomic_write_text(path, format_manifest(rows))
 
 
 def _listing(items: Sequence[str]) -> str:

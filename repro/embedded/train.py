@@ -14,7 +14,6 @@ directory that is renamed into place only when complete.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
@@ -75,9 +74,10 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], suffix: str) -
 
 
 def write_report(path: str | Path, report: dict[str, Any]) -> None:
-    """Write ``report`` as indented JSON, atomically."""
-    text = json.dumps(report, indent=2, sort_keys=True) + "\n"
-    atomic_write(path, lambda p: p.write_text(text), suffix=".json")
+    """Write ``report`` as indented, key-sorted JSON, atomically (:func:`repro.store.atomic_write_json`)."""
+    from repro.store import atomic_write_json
+
+    atomic_write_json(path, report)
 
 
 def accuracy_by_class(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, dict[str, float]]:
