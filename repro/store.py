@@ -36,6 +36,8 @@ import math
 import os
 import re
 import tempfile
+import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +175,41 @@ def read_json(path: str | os.PathLike) -> Any:
         raise ReproError(f"{path}: line {exc.lineno}: malformed JSON ({exc.msg})") from None
 
 
+LOAD_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+"""What ``np.load`` (and reading an ``.npz`` member) raises on a corrupt, truncated, pickled or foreign file."""
+
+
+def load_array(path: str | os.PathLike, what: str, allow_npz: bool = False) -> np.ndarray | dict[str, np.ndarray]:
+    """``np.load`` of a ``.npy`` (or, with ``allow_npz``, an ``.npz``) whose every failure names the file.
+
+    Args:
+        path: the file. what: what it holds, for messages (``"images"``, ``"targets"``, ``"cached map"``...).
+        allow_npz: accept an ``.npz`` archive, read eagerly into ``{name: array}``; otherwise an archive is refused.
+    Returns:
+        The array, or ``{name: array}`` for an ``.npz`` when ``allow_npz`` is set.
+    Raises:
+        ReproError: the file is missing, is a directory, is not a readable ``.npy``/``.npz`` (corrupt, truncated,
+            pickled objects), or is an ``.npz`` when ``allow_npz`` is not set. The message names the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ReproError(f"{path}: {what} file not found")
+    if path.is_dir():
+        raise ReproError(f"{path}: {what} is a directory, expected a file")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                if not allow_npz:
+                    raise ReproError(f"{path}: {what} is an .npz archive, expected a single .npy array")
+                return {name: loaded[name] for name in loaded.files}
+        return loaded
+    except FileNotFoundError:
+        raise ReproError(f"{path}: {what} file not found") from None
+    except LOAD_ERRORS as exc:
+        raise ReproError(f"{path}: cannot read {what} ({exc.__class__.__name__}: {exc})") from None
+
+
 def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:
     """Delete ``.<name>.*.tmp`` files that a hard-killed atomic write left in ``directory``; returns them."""
     removed = []
@@ -212,6 +249,16 @@ def _format_cell(name: str, value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _typed_column(name: str, values: Sequence[Any]) -> np.ndarray:
+    """One column as its typed array: ``float64`` for :data:`FLOAT_COLUMNS`, ``int64`` for :data:`INT_COLUMNS`,
+    ``object`` (str) for the rest. Raises ``ValueError``/``TypeError`` on a value that does not convert."""
+    if name in FLOAT_COLUMNS:
+        return np.array([float(v) for v in values], dtype=np.float64)
+    if name in INT_COLUMNS:
+        return np.array([int(v) for v in values], dtype=np.int64)
+    return np.array([str(v) for v in values], dtype=object)
+
+
 def _parse_float(text: str) -> float:
     text = text.strip()
     if text == "" or text.lower() == "nan":
@@ -246,12 +293,7 @@ class ResultsTable:
             values = [row.get(name, "" if name == "reason" else None) for row in rows]
             if any(v is None for v in values):
                 raise ValueError(f"column {name!r} is missing from some rows")
-            if name in FLOAT_COLUMNS:
-                columns[name] = np.array([float(v) for v in values], dtype=np.float64)
-            elif name in INT_COLUMNS:
-                columns[name] = np.array([int(v) for v in values], dtype=np.int64)
-            else:
-                columns[name] = np.array([str(v) for v in values], dtype=object)
+            columns[name] = _typed_column(name, values)
         return cls(columns, path)
 
     def __len__(self) -> int:
@@ -387,15 +429,7 @@ def read_results(path: str | os.PathLike) -> ResultsTable:
                     kind = "number" if name in FLOAT_COLUMNS else "integer"
                     raise ReproError(f"{path}: line {line}: column {name!r}: malformed {kind} {cell!r}") from None
                 raw[name].append(value)
-    columns: dict[str, np.ndarray] = {}
-    for name, values in raw.items():
-        if name in FLOAT_COLUMNS:
-            columns[name] = np.array(values, dtype=np.float64)
-        elif name in INT_COLUMNS:
-            columns[name] = np.array(values, dtype=np.int64)
-        else:
-            columns[name] = np.array(values, dtype=object)
-    return ResultsTable(columns, path)
+    return ResultsTable({name: _typed_column(name, values) for name, values in raw.items()}, path)
 
 
 # --------------------------------------------------------------------------------------------- attribution cache
@@ -467,12 +501,12 @@ class MapCache:
             ReproError: the file exists but cannot be read (names the file; delete it to recompute).
         """
         path = self.path(key, image_id)
-        try:
-            return np.load(path, allow_pickle=False)
-        except FileNotFoundError:
+        if not path.is_file():
             return None
-        except (ValueError, OSError, EOFError) as exc:
-            raise ReproError(f"{path}: unreadable cached map ({exc}); delete it to recompute") from None
+        try:
+            return load_array(path, "cached map")
+        except ReproError as exc:
+            raise ReproError(f"{exc}; delete it to recompute") from None
 
     def get_or_compute(self, keys: Sequence[str], compute: Callable[[list[int]], np.ndarray]) -> np.ndarray:
         """The maps of ``keys`` stacked ``(len(keys), ...)``: stored ones read once, the others computed and stored.

@@ -11,7 +11,7 @@ import pytest
 from repro.errors import ReproError
 from repro.store import (
     RESULT_COLUMNS, MapCache, ResultsTable, atomic_open, atomic_write_bytes, atomic_write_csv, atomic_write_json,
-    atomic_write_npy, atomic_write_npz, atomic_write_text, params_hash, read_json, read_results, remove_stale_temporaries,
+    atomic_write_npy, atomic_write_npz, atomic_write_text, load_array, params_hash, read_json, read_results, remove_stale_temporaries,
     write_results,
 )
 
@@ -225,5 +225,61 @@ def test_map_cache_unreadable_file_is_named(tmp_path):
     key = cache.key("m", None, "lrp", {})
     cache.path(key, "x").parent.mkdir(parents=True)
     cache.path(key, "x").write_bytes(b"not a numpy file")
-    with pytest.raises(ReproError, match=r"x.npy: unreadable cached map .*delete it to recompute"):
+    with pytest.raises(ReproError, match=r"x.npy: cannot read cached map .*delete it to recompute"):
         cache.get(key, "x")
+
+
+# ------------------------------------------------------------------------------------------------ load_array
+
+
+def test_load_array_reads_npy_and_npz(tmp_path):
+    a = np.arange(6.0).reshape(2, 3)
+    np.save(tmp_path / "a.npy", a)
+    np.savez(tmp_path / "b.npz", x=a, y=a[0])
+    np.testing.assert_array_equal(load_array(tmp_path / "a.npy", "maps"), a)
+    got = load_array(tmp_path / "b.npz", "maps", allow_npz=True)
+    assert set(got) == {"x", "y"}
+    np.testing.assert_array_equal(got["x"], a)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "nope.npy: images file not found"),
+    ("directory", "d: images is a directory, expected a file"),
+    ("npz", "b.npz: images is an .npz archive, expected a single .npy array"),
+    ("text", "t.npy: cannot read images (ValueError"),
+    ("truncated", "cut.npy: cannot read images"),
+    ("pickled", "obj.npy: cannot read images (ValueError"),
+    ("bad_zip", "bad.npz: cannot read images"),
+])
+def test_load_array_errors_name_the_file(tmp_path, case, message):
+    path = {"missing": tmp_path / "nope.npy", "directory": tmp_path / "d", "npz": tmp_path / "b.npz",
+            "text": tmp_path / "t.npy", "truncated": tmp_path / "cut.npy", "pickled": tmp_path / "obj.npy",
+            "bad_zip": tmp_path / "bad.npz"}[case]
+    if case == "directory":
+        path.mkdir()
+    elif case == "npz":
+        np.savez(path, x=np.zeros(3))
+    elif case == "text":
+        path.write_text("not an array")
+    elif case == "truncated":
+        np.save(path, np.zeros((100, 100)))
+        path.write_bytes(path.read_bytes()[:500])
+    elif case == "pickled":
+        np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    elif case == "bad_zip":
+        np.savez(path, x=np.zeros(1000))
+        path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(ReproError) as info:
+        load_array(path, "images", allow_npz=case == "bad_zip")
+    assert message in str(info.value)
+
+
+def test_results_columns_typed_the_same_from_rows_and_from_file(tmp_path):
+    row = {"image_id": "a", "method": "lrp", "target": 3, "label": 1, "y0": 0.5, "yb": 0.25, "num_positive": 7,
+           "n_ord": float("nan"), "s_ord": 0.1, "one_minus_s_ord": 0.9, "tpn": 0.2, "tps": 0.3}
+    table = ResultsTable.from_rows([row])
+    back = read_results(write_results(tmp_path / "r.csv", [row]))
+    for name in RESULT_COLUMNS:
+        assert table.column(name).dtype == back.column(name).dtype, name
+    assert table.column("target").dtype == np.int64 and table.column("y0").dtype == np.float64
+    assert table.column("method").dtype == object
