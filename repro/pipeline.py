@@ -234,7 +234,7 @@ def _norm(v):
 
 def compute_chunk(study: Study, c: int, cache=None) -> list[dict]:
     """Run stages 1-3 for chunk ``c`` and write its examples; returns its result rows (not yet written)."""
-    from repro.criteria import evaluate
+    from repro.criteria import evaluate_methods
     from repro.models import top1_targets
 
     cfg, model, source = study.cfg, study.model, study.source
@@ -250,20 +250,16 @@ def compute_chunk(study: Study, c: int, cache=None) -> list[dict]:
     else:
         targets = top1_targets(model.predict(x, batch_size=cfg.batch_size))
 
-    maps = [attribute_cached(study, name, ids, x, targets, cache) for name in cfg.methods]
-    maps = np.concatenate(maps, axis=0)  # (methods * n, H, W), method-major
-    n, k = len(idx), len(cfg.methods)
-    image_index = np.tile(np.arange(n), k)
-    res = evaluate(model, x, maps, model.baseline, np.tile(targets, k), steps=cfg.steps,
-                   batch_size=cfg.batch_size, score=cfg.score, image_index=image_index)
-    table = res.to_rows()
+    maps = {name: attribute_cached(study, name, ids, x, targets, cache) for name in cfg.methods}
+    results = evaluate_methods(model, x, maps, targets=targets, steps=cfg.steps, batch_size=cfg.batch_size,
+                               score=cfg.score)  # one engine pass for all methods
+    tables = {name: res.to_rows() for name, res in results.items()}
     rows = []
-    for i in range(n):  # image-major: the eight methods of an image are adjacent
-        for m, name in enumerate(cfg.methods):
-            row = table[m * n + i]
+    for i in range(len(idx)):  # image-major: the eight methods of an image are adjacent
+        for name in cfg.methods:
             rows.append({"image_id": ids[i], "method": name, "target": int(targets[i]), "label": int(labels[i]),
-                         **{key: row[key] for key in RESULT_COLUMNS[4:]}})
-    write_examples(study, idx, ids, raw, maps, res, targets)
+                         **{key: tables[name][i][key] for key in RESULT_COLUMNS[4:]}})
+    write_examples(study, idx, ids, raw, maps, results, targets)
     return rows
 
 
@@ -284,20 +280,22 @@ def attribute_cached(study: Study, name: str, ids: list[str], x, targets, cache)
     return cache.get_or_compute(keys, compute).astype(np.float32, copy=False)
 
 
-def write_examples(study: Study, idx: list[int], ids: list[str], raw, maps, res, targets) -> None:
-    """Write ``examples/<image_id>.npz`` for the chunk's images among the study's first ``num_examples``."""
+def write_examples(study: Study, idx: list[int], ids: list[str], raw, maps: dict, results: dict, targets) -> None:
+    """Write ``examples/<image_id>.npz`` for the chunk's images among the study's first ``num_examples``.
+
+    ``maps``: method -> per-pixel scores ``(n, H, W)``; ``results``: method -> its ``CriteriaResult`` (n rows).
+    """
     from repro.store import atomic_write_npz
 
-    cfg, n = study.cfg, len(idx)
+    cfg = study.cfg
     for i, global_index in enumerate(idx):
         if global_index >= cfg.num_examples:
             continue
         arrays = {"image": raw[i], "target": np.int64(targets[i]),
                   "class_name": np.str_(study.model.class_names[int(targets[i])])}
-        for m, name in enumerate(cfg.methods):
-            j = m * n + i
-            arrays[f"map/{name}"] = maps[j]
-            curves = res.curves[j]
+        for name in cfg.methods:
+            arrays[f"map/{name}"] = maps[name][i]
+            curves = results[name].curves[i]
             for cname in CURVE_NAMES:
                 curve = getattr(curves, cname)
                 arrays[f"curve/{name}/{cname}/x"] = curve.x
