@@ -1,8 +1,15 @@
-"""One module per ``repro`` subcommand (``add_arguments`` + ``run``), and the argument types they share."""
+"""One module per ``repro`` subcommand (``add_arguments`` + ``run``), and what they share: argument types
+(:func:`steps_arg`, :func:`positive_int`, :func:`nonneg_int`) and the checks of user input files
+(:func:`load_images`, :func:`load_targets`; every error is a :class:`~repro.errors.ReproError` naming the file)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def steps_arg(text: str) -> int | str:
@@ -16,3 +23,70 @@ def steps_arg(text: str) -> int | str:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer or 'exact', got {text!r}")
     return value
+
+
+def _int_at_least(text: str, low: int, kind: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {kind}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be {kind}, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (argparse type); anything else is refused naming the option."""
+    return _int_at_least(text, 1, "a positive integer (>= 1)")
+
+
+def nonneg_int(text: str) -> int:
+    """An integer >= 0 (argparse type); anything else is refused naming the option."""
+    return _int_at_least(text, 0, "a non-negative integer (>= 0)")
+
+
+def load_images(path: Path, input_shape: tuple[int, ...]) -> "np.ndarray":
+    """Raw RGB images ``(N, *input_shape)`` from a ``.npy``, as float32.
+
+    Raises:
+        ReproError: missing/unreadable file, an ``.npz``, wrong shape, non-numeric dtype, NaN/inf, ``N = 0``; the
+            message names the file.
+    """
+    import numpy as np
+
+    from repro.errors import ReproError
+    from repro.store import load_array
+
+    raw = load_array(path, "images")
+    if raw.ndim != 4 or tuple(raw.shape[1:]) != tuple(input_shape):
+        raise ReproError(f"{path}: images have shape {raw.shape}, expected (N, {', '.join(map(str, input_shape))})")
+    if raw.dtype.kind not in "fiu":
+        raise ReproError(f"{path}: images have dtype {raw.dtype}, expected numbers in [0, 255]")
+    raw = raw.astype(np.float32)
+    if not np.isfinite(raw).all():
+        raise ReproError(f"{path}: images contain NaN or infinite values")
+    if len(raw) == 0:
+        raise ReproError(f"{path}: no images (N = 0)")
+    return raw
+
+
+def load_targets(path: Path, n: int, num_classes: int) -> "np.ndarray":
+    """``n`` class indices in ``[0, num_classes)`` from a ``.npy`` of integers, as int64.
+
+    Raises:
+        ReproError: missing/unreadable file, an ``.npz``, shape other than ``(n,)``, non-integer dtype (floats
+            are refused, not truncated), an index out of range; the message names the file.
+    """
+    import numpy as np
+
+    from repro.errors import ReproError
+    from repro.store import load_array
+
+    targets = load_array(path, "targets")
+    if targets.shape != (n,) or targets.dtype.kind not in "iu":
+        raise ReproError(f"{path}: targets have shape {targets.shape} and dtype {targets.dtype}, "
+                         f"expected ({n},) integers")
+    if targets.size and (targets.min() < 0 or targets.max() >= num_classes):
+        raise ReproError(f"{path}: targets must be class indices in [0, {num_classes}), "
+                         f"got min {targets.min()} max {targets.max()}")
+    return targets.astype(np.int64)

@@ -1,20 +1,23 @@
 """``repro attribute``: attribution maps for images you bring, cached so a second run recomputes nothing.
 
-Images come as a ``.npy`` of raw RGB ``(N, H, W, 3)`` in ``[0, 255]`` at the model's input size. The output
-``.npz`` holds one ``(N, H, W[, C])`` array per method, unnormalised, ready for ``repro evaluate``. Each map is
-cached under ``--cache`` keyed by model, weights, method, its parameters, the target and the image's content hash.
+Images come as a ``.npy`` of raw RGB ``(N, H, W, 3)`` in ``[0, 255]`` at the model's input size; targets as an
+optional ``.npy`` of ``N`` integer class indices (checked by :func:`repro.commands.load_images` /
+:func:`~repro.commands.load_targets`, as in ``repro evaluate``). The output ``.npz`` holds one ``(N, H, W[, C])``
+array per method, unnormalised, ready for ``repro evaluate``. Each map is cached under ``--cache`` keyed by model,
+weights, method, the method's full parameters (``method.params()``), the target and the image's content hash.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 from pathlib import Path
 
 import numpy as np
 
 from repro.attributions import METHODS
-from repro.errors import ReproError
+from repro.commands import load_images, load_targets, nonneg_int
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,19 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images", type=Path, required=True, help=".npy of raw RGB images (N, H, W, 3) in [0, 255]")
     p.add_argument("--targets", type=Path, default=None, help=".npy of N class indices (default: top-1)")
     p.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
-    p.add_argument("--seed", type=int, default=0, help="seed of SmoothGrad noise and Random maps")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed of SmoothGrad noise and Random maps")
     p.add_argument("--out", type=Path, required=True, help="output .npz, one array per method")
     p.add_argument("--cache", type=Path, default=Path("results/map_cache"), help="map cache directory")
-
-
-def load_array(path: Path, what: str) -> np.ndarray:
-    """``np.load`` with errors that name the file."""
-    if not path.is_file():
-        raise ReproError(f"{path}: {what} file not found")
-    try:
-        return np.load(path, allow_pickle=False)
-    except Exception as exc:
-        raise ReproError(f"{path}: cannot read {what} as .npy ({exc.__class__.__name__}: {exc})") from None
 
 
 def image_ids(raw: np.ndarray) -> list[str]:
@@ -43,37 +36,38 @@ def image_ids(raw: np.ndarray) -> list[str]:
     return [hashlib.sha1(np.ascontiguousarray(im, np.float32).tobytes()).hexdigest()[:16] for im in raw]
 
 
+def make_method(name: str, seed: int):
+    """Method ``name`` with its defaults, seeded with ``seed`` if it takes a seed (SmoothGrad, Random)."""
+    from repro.attributions import get_method, method_class
+
+    takes_seed = "seed" in inspect.signature(method_class(name)).parameters
+    return get_method(name, **({"seed": seed} if takes_seed else {}))
+
+
 def attribute_images(model, raw: np.ndarray, targets: np.ndarray | None, methods, seed: int, cache,
                      weights_id: str | None = None) -> dict:
-    """Maps of every method for raw images; cached per image. Returns ``{method: (N, H, W[, C])}``."""
+    """Maps of every method for raw images; cached per image. Returns ``{method: (N, H, W[, C])}``.
+
+    ``raw`` ``(N, *model.input_shape)`` float and ``targets`` ``(N,)`` int64 (or ``None``: top-1) are assumed
+    checked (:func:`repro.commands.load_images`, :func:`repro.commands.load_targets`).
+    """
     from tqdm.auto import tqdm
 
-    from repro.attributions import get_method
-    from repro.errors import check_shape
     from repro.models import top1_targets
 
-    check_shape("images", raw.shape, (None, *model.input_shape))
-    if not np.isfinite(raw).all():
-        raise ReproError("images contain NaN or infinite values")
     x = model.preprocess(raw)
     targets = top1_targets(model.predict(x)) if targets is None else np.asarray(targets, np.int64)
-    check_shape("targets", targets.shape, (len(raw),))
     ids = image_ids(raw)
     out = {}
     for name in tqdm(methods, desc="methods", unit="method"):
-        params = {"seed": seed} if name in ("smoothgrad", "random") else {}
+        method = make_method(name, seed)
+        params = method.params()
         keys = [cache.key(model.name, weights_id, name, {**params, "target": int(t), "image": i})
                 for i, t in zip(ids, targets)]
-        todo = [j for j, k in enumerate(keys) if not cache.has(k)]
-        if todo:
-            method = get_method(name, **params)
-            try:
-                fresh = method(model, x[todo], targets[todo])
-            finally:
-                getattr(method, "close", lambda: None)()
-            for j, m in zip(todo, fresh):
-                cache.put(keys[j], m)
-        out[name] = np.stack([cache.get(k) for k in keys])
+        try:
+            out[name] = cache.get_or_compute(keys, lambda todo: method(model, x[todo], targets[todo]))
+        finally:
+            getattr(method, "close", lambda: None)()
     return out
 
 
@@ -81,9 +75,9 @@ def run(args: argparse.Namespace) -> int:
     from repro.models import load_model
     from repro.store import MapCache, atomic_write_npz
 
-    raw = load_array(args.images, "images").astype(np.float32)
-    targets = None if args.targets is None else load_array(args.targets, "targets")
     model = load_model(args.model, args.weights)
+    raw = load_images(args.images, model.input_shape)
+    targets = None if args.targets is None else load_targets(args.targets, len(raw), model.num_classes)
     maps = attribute_images(model, raw, targets, args.methods, args.seed, MapCache(args.cache),
                             args.weights)
     atomic_write_npz(args.out, maps)

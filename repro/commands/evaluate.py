@@ -13,13 +13,13 @@ The command is split so its core takes an :class:`~repro.models.ImageModel`: :fu
 from __future__ import annotations
 
 import argparse
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from repro.commands import steps_arg
+from repro.commands import load_images, load_targets, positive_int, steps_arg
 from repro.errors import ReproError
+from repro.store import load_array
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -33,20 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="curve points K (default 100; exact whenever M <= K) or 'exact' for every pixel count")
     p.add_argument("--score", choices=("probability", "logit"), default="probability",
                    help="class score the criteria read (default: softmax probability)")
-    p.add_argument("--batch-size", type=int, default=64, help="forwards per compiled call (default 64)")
+    p.add_argument("--batch-size", type=positive_int, default=64, help="forwards per compiled call (default 64)")
     p.add_argument("--out", type=Path, default=Path("results.csv"), help="output CSV (default results.csv)")
     p.add_argument("--progress", action="store_true", help="show a progress bar over the forward batches")
-
-
-def _load(path: Path, what: str):
-    if not path.exists():
-        raise ReproError(f"{path}: {what} file not found")
-    if path.is_dir():
-        raise ReproError(f"{path}: {what} is a directory, expected a file")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ReproError(f"{path}: cannot read {what} ({exc.__class__.__name__}: {exc})") from None
 
 
 def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
@@ -64,23 +53,12 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
         ReproError: missing/unreadable file, wrong shape, ``N`` mismatch, NaN/inf values, bad targets; the message
             names the file.
     """
-    raw = _load(images_path, "images")
-    if not isinstance(raw, np.ndarray) or raw.ndim != 4 or tuple(raw.shape[1:]) != tuple(input_shape):
-        shape = getattr(raw, "shape", "an .npz archive")
-        raise ReproError(f"{images_path}: images have shape {shape}, expected (N, {', '.join(map(str, input_shape))})")
-    if raw.dtype.kind not in "fiu":
-        raise ReproError(f"{images_path}: images have dtype {raw.dtype}, expected numbers in [0, 255]")
-    raw = raw.astype(np.float32)
-    if not np.isfinite(raw).all():
-        raise ReproError(f"{images_path}: images contain NaN or infinite values")
+    raw = load_images(images_path, input_shape)
     N, (H, W) = len(raw), input_shape[:2]
-    if N == 0:
-        raise ReproError(f"{images_path}: no images (N = 0)")
 
-    loaded = _load(maps_path, "maps")
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            maps = {name: loaded[name] for name in loaded.files}
+    loaded = load_array(maps_path, "maps", allow_npz=True)
+    if isinstance(loaded, dict):
+        maps = loaded
         if not maps:
             raise ReproError(f"{maps_path}: the .npz holds no arrays")
     else:
@@ -99,16 +77,7 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
         if bad:
             raise ReproError(f"{where}: maps contain {bad} NaN or infinite values")
 
-    targets = None
-    if targets_path is not None:
-        targets = _load(targets_path, "targets")
-        if not isinstance(targets, np.ndarray) or targets.shape != (N,) or targets.dtype.kind not in "iu":
-            raise ReproError(f"{targets_path}: targets have shape {getattr(targets, 'shape', '?')} and dtype "
-                             f"{getattr(targets, 'dtype', '?')}, expected ({N},) integers")
-        if targets.min() < 0 or targets.max() >= num_classes:
-            raise ReproError(f"{targets_path}: targets must be class indices in [0, {num_classes}), "
-                             f"got min {targets.min()} max {targets.max()}")
-        targets = targets.astype(np.int64)
+    targets = None if targets_path is None else load_targets(targets_path, N, num_classes)
     return raw, maps, targets
 
 
@@ -144,8 +113,6 @@ def run(args: argparse.Namespace) -> int:
     from repro.models import load_model
     from repro.store import write_results
 
-    if args.batch_size < 1:
-        raise ReproError(f"--batch-size must be >= 1, got {args.batch_size}")
     model = load_model(args.model, args.weights)
     raw, maps, targets = load_inputs(args.images, args.maps, args.targets, model.input_shape, model.num_classes)
     rows = evaluate_inputs(model, raw, maps, targets, steps=None if args.steps == "exact" else args.steps, score=args.score,

@@ -64,6 +64,8 @@ def test_cli_writes_results_table(cnn, files, monkeypatch, capsys):
     ("targets_shape", "targets.npy: targets have shape (2,)"),
     ("maps_directory", "is a directory"),
     ("not_npy", "cannot read maps"),
+    ("npz_images", "imgs.npz: images is an .npz archive"),
+    ("float_targets", "targets.npy: targets have shape (3,) and dtype float64, expected (3,) integers"),
 ])
 def test_file_errors_name_the_file(files, case, message):
     tmp, raw, a, b = files
@@ -87,6 +89,12 @@ def test_file_errors_name_the_file(files, case, message):
         targets = tmp / "targets.npy"
     elif case == "maps_directory":
         maps = tmp
+    elif case == "npz_images":
+        np.savez(tmp / "imgs.npz", images=raw)
+        images = tmp / "imgs.npz"
+    elif case == "float_targets":
+        np.save(tmp / "targets.npy", np.array([0.0, 1.0, 2.5]))
+        targets = tmp / "targets.npy"
     elif case == "not_npy":
         (tmp / "text.npy").write_text("not an array")
         maps = tmp / "text.npy"
@@ -101,6 +109,13 @@ def test_cli_reports_errors_in_one_line(cnn, files, monkeypatch, capsys):
     code = main(["evaluate", "--images", str(tmp / "nope.npy"), "--maps", str(tmp / "one.npy")])
     assert code == 2
     assert "nope.npy: images file not found" in capsys.readouterr().err
+
+
+def test_cli_rejects_bad_batch_size(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "--images", "a.npy", "--maps", "b.npy", "--batch-size", "0"])
+    assert info.value.code == 2
+    assert "argument --batch-size: must be a positive integer (>= 1), got '0'" in capsys.readouterr().err
 
 
 def test_cli_rejects_bad_steps(capsys):
