@@ -10,14 +10,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from repro.commands import nonneg_int, positive_int
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results_dir", type=Path, metavar="OUT", help="run directory with results.csv and config.json")
     p.add_argument("--strict", action="store_true", help="exit 1 on a failed claim whatever the profile")
     p.add_argument("--profile", choices=("embedded", "paper"), default=None,
                    help="override the profile recorded in OUT/config.json")
-    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the CIs (default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--resamples", type=positive_int, default=1000, help="bootstrap resamples for the CIs (default 1000)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--no-toys", action="store_true",
                    help="skip recomputing the toy examples through the criteria engine (no TensorFlow)")
 

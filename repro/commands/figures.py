@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from repro.commands import positive_int
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results_dir", type=Path, metavar="OUT", help="run directory with results.csv and examples/")
-    p.add_argument("--grid-images", type=int, default=6, help="example images in Figure 7 (default 6)")
+    p.add_argument("--grid-images", type=positive_int, default=6, help="example images in Figure 7 (default 6)")
     p.add_argument("--no-toy", action="store_true",
                    help="skip Figure 3 (the toy example, computed through the criteria engine with TensorFlow)")
 

@@ -13,14 +13,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from repro.commands.reproduce import finish
+    from repro.errors import ReproError
     from repro.pipeline import merge_runs
+    from repro.store import read_json
 
     results = merge_runs(args.shards, args.out)
     print(f"[repro] merged {len(args.shards)} shard(s) into {results}")
     if args.no_figures:
         return 0
-    profile = json.loads((args.out / "config.json").read_text())["profile"]
+    config = read_json(args.out / "config.json")
+    profile = config.get("profile") if isinstance(config, dict) else None
+    if not isinstance(profile, str):
+        raise ReproError(f"{args.out / 'config.json'}: no 'profile' entry")
     return finish(args.out, results, profile)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from repro.attributions import METHODS
-from repro.commands import steps_arg
+from repro.commands import nonneg_int, positive_int, steps_arg
 from repro.pipeline import PROFILES, make_config, open_study, parse_shard, run_study
 
 
@@ -17,7 +17,7 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=PROFILES, default="embedded",
                    help="embedded: offline shapes model and data (default); paper: VGG16 + ImageNet (9600 images)")
     p.add_argument("--out", type=Path, default=None, help="run directory (default results/<profile>)")
-    p.add_argument("--limit", type=int, default=None, dest="num_images",
+    p.add_argument("--limit", type=positive_int, default=None, dest="num_images",
                    help="use only the first N images (a slice of the study)")
     p.add_argument("--imagenet-dir", default=None, help="ILSVRC2012 validation images (flat or per-wnid folders)")
     p.add_argument("--manifest", default=None, help="image list (default data_manifest.csv)")
@@ -28,9 +28,9 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
                    help="points per perturbation curve K (default 100) or 'exact'")
     p.add_argument("--score", choices=("probability", "logit"), default=None, help="class score the criteria read")
     p.add_argument("--target", choices=("top1", "label"), default=None, help="explained class (default top1)")
-    p.add_argument("--seed", type=int, default=None, help="seed of SmoothGrad noise, Random maps, generated data")
-    p.add_argument("--chunk-size", type=int, default=None, help="images per atomically written chunk (16)")
-    p.add_argument("--batch-size", type=int, default=None, help="forward batch size (64); changes no number")
+    p.add_argument("--seed", type=nonneg_int, default=None, help="seed of SmoothGrad noise, Random maps, generated data")
+    p.add_argument("--chunk-size", type=positive_int, default=None, help="images per atomically written chunk (16)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="forward batch size (64); changes no number")
     p.add_argument("--quick", action="store_true", help="smoke-run preset: 10 curve steps, 8 IG steps, 8 SG samples")
 
 

@@ -8,6 +8,7 @@ import json
 import time
 from pathlib import Path
 
+from repro.commands import nonneg_int, positive_int
 from repro.embedded.train import TrainSettings
 
 _DEFAULTS = TrainSettings()
@@ -19,15 +20,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=WEIGHTS_FILE,
                    help=f"weights file to write, .h5 (default: the shipped {WEIGHTS_FILE.name}); "
                         "the report goes beside it as .json")
-    p.add_argument("--epochs", type=int, default=_DEFAULTS.epochs, help=f"passes over the data ({_DEFAULTS.epochs})")
-    p.add_argument("--train-size", type=int, default=_DEFAULTS.train_size,
+    p.add_argument("--epochs", type=positive_int, default=_DEFAULTS.epochs, help=f"passes over the data ({_DEFAULTS.epochs})")
+    p.add_argument("--train-size", type=positive_int, default=_DEFAULTS.train_size,
                    help=f"generated training images ({_DEFAULTS.train_size})")
-    p.add_argument("--test-size", type=int, default=_DEFAULTS.test_size,
+    p.add_argument("--test-size", type=positive_int, default=_DEFAULTS.test_size,
                    help=f"held-out generated test images for the reported accuracy ({_DEFAULTS.test_size})")
-    p.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="seed of the data and of TensorFlow (0)")
-    p.add_argument("--sanity-images", type=int, default=90,
+    p.add_argument("--seed", type=nonneg_int, default=_DEFAULTS.seed, help="seed of the data and of TensorFlow (0)")
+    p.add_argument("--sanity-images", type=nonneg_int, default=90,
                    help="test images for the criteria sanity suite after training (90; 0 skips it)")
-    p.add_argument("--sanity-steps", type=int, default=50, help="curve steps K of the sanity suite (50)")
+    p.add_argument("--sanity-steps", type=positive_int, default=50, help="curve steps K of the sanity suite (50)")
     p.add_argument("--sanity-only", action="store_true",
                    help="do not train: rerun the sanity suite on the weights at --out and update their report")
 
@@ -37,12 +38,13 @@ def run(args: argparse.Namespace) -> int:
     from repro.embedded.sanity import run_sanity
     from repro.embedded.train import report_path, train, write_report
     from repro.errors import ReproError
+    from repro.store import read_json
 
     if args.sanity_only:
         rpath = report_path(args.out)
         if not rpath.is_file():
             raise ReproError(f"{rpath}: no training report beside the weights; train them first")
-        report = json.loads(rpath.read_text())
+        report = read_json(rpath)
     else:
         settings = TrainSettings(seed=args.seed, epochs=args.epochs, train_size=args.train_size,
                                  test_size=args.test_size)

@@ -1,0 +1,144 @@
+"""Bad command-line input gives exit status 2 and a one-line message naming the file or option, never a traceback
+from numpy or TensorFlow (the model loader is replaced by a small CNN, so no embedded model or VGG16 is needed)."""
+
+import json
+
+import numpy as np
+import pytest
+
+import repro.models
+from repro.cli import main
+from repro.testing import random_images, small_cnn
+
+SHAPE = (6, 6, 3)
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    return small_cnn(input_shape=SHAPE, classes=3, seed=1)
+
+
+@pytest.fixture
+def files(tmp_path, cnn, monkeypatch):
+    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None: cnn)
+    raw = random_images(3, SHAPE, seed=0)
+    np.save(tmp_path / "imgs.npy", raw)
+    np.savez(tmp_path / "imgs.npz", images=raw)
+    np.save(tmp_path / "small.npy", raw[:, :5])
+    np.save(tmp_path / "targets.npy", np.array([0, 1, 2]))
+    np.save(tmp_path / "float_targets.npy", np.array([0.0, 1.5, 2.0]))
+    np.save(tmp_path / "big_targets.npy", np.array([0, 1, 7]))
+    return tmp_path
+
+
+def _attribute(tmp, *extra):
+    return main(["attribute", "--methods", "saliency", "random", "--out", str(tmp / "maps.npz"),
+                 "--cache", str(tmp / "cache"), *extra])
+
+
+@pytest.mark.parametrize("images, targets, message", [
+    ("imgs.npz", None, "imgs.npz: images is an .npz archive, expected a single .npy array"),
+    ("small.npy", None, "small.npy: images have shape (3, 5, 6, 3), expected (N, 6, 6, 3)"),
+    ("missing.npy", None, "missing.npy: images file not found"),
+    ("imgs.npy", "float_targets.npy", "float_targets.npy: targets have shape (3,) and dtype float64, "
+                                      "expected (3,) integers"),
+    ("imgs.npy", "big_targets.npy", "big_targets.npy: targets must be class indices in [0, 3), got min 0 max 7"),
+    ("imgs.npy", "imgs.npz", "imgs.npz: targets is an .npz archive"),
+])
+def test_attribute_bad_files_name_the_file(files, capsys, images, targets, message):
+    extra = ["--images", str(files / images)] + ([] if targets is None else ["--targets", str(files / targets)])
+    assert _attribute(files, *extra) == 2
+    err = capsys.readouterr().err
+    assert f"repro attribute: error: {files}/{message}" in err
+    assert "Traceback" not in err and not (files / "maps.npz").exists()
+
+
+def test_attribute_writes_maps_and_second_run_reads_the_cache(files, cnn, monkeypatch):
+    args = ["--images", str(files / "imgs.npy"), "--targets", str(files / "targets.npy"), "--seed", "3"]
+    assert _attribute(files, *args) == 0
+    with np.load(files / "maps.npz") as f:
+        first = {k: f[k] for k in f.files}
+    assert set(first) == {"saliency", "random"} and first["saliency"].shape == (3, *SHAPE)
+    cached = sorted(p.relative_to(files / "cache") for p in (files / "cache").rglob("*.npy"))
+    assert len(cached) == 6
+
+    import repro.attributions.base as base
+
+    def fail(*a, **k):
+        raise AssertionError("recomputed a cached map")
+
+    monkeypatch.setattr(base.AttributionMethod, "__call__", fail)
+    assert _attribute(files, *args) == 0
+    with np.load(files / "maps.npz") as f:
+        for k in first:
+            np.testing.assert_array_equal(f[k], first[k])
+
+
+def test_attribute_cache_key_holds_the_method_parameters(files):
+    from repro.commands.attribute import make_method
+    from repro.store import MapCache
+
+    assert make_method("random", 3).params() == {"seed": 3}
+    assert make_method("smoothgrad", 3).params()["samples"] == 50
+    cache = MapCache(files / "cache")
+    ig = make_method("integrated_gradients", 3).params()
+    assert "seed" not in ig and ig["steps"] == 50
+    assert cache.key("m", None, "integrated_gradients", ig) != cache.key("m", None, "integrated_gradients", {})
+    assert _attribute(files, "--images", str(files / "imgs.npy"), "--seed", "1") == 0
+    assert _attribute(files, "--images", str(files / "imgs.npy"), "--seed", "2") == 0
+    # saliency has no seed: one set of 3 maps; random: one set per seed
+    assert len(list((files / "cache").rglob("saliency/**/*.npy"))) == 3
+    assert len(list((files / "cache").rglob("random/**/*.npy"))) == 6
+
+
+@pytest.mark.parametrize("argv, option, message", [
+    (["reproduce", "--chunk-size", "0"], "--chunk-size", "must be a positive integer (>= 1), got '0'"),
+    (["reproduce", "--limit", "0"], "--limit", "must be a positive integer (>= 1), got '0'"),
+    (["reproduce", "--limit", "-1"], "--limit", "must be a positive integer (>= 1), got '-1'"),
+    (["reproduce", "--batch-size", "0"], "--batch-size", "must be a positive integer (>= 1), got '0'"),
+    (["reproduce", "--seed", "-1"], "--seed", "must be a non-negative integer (>= 0), got '-1'"),
+    (["reproduce", "--limit", "ten"], "--limit", "must be a positive integer (>= 1), got 'ten'"),
+    (["evaluate", "--images", "a.npy", "--maps", "b.npy", "--batch-size", "0"], "--batch-size",
+     "must be a positive integer"),
+    (["attribute", "--images", "a.npy", "--out", "o.npz", "--seed", "-1"], "--seed", "must be a non-negative"),
+    (["check-claims", "out", "--resamples", "0"], "--resamples", "must be a positive integer (>= 1), got '0'"),
+    (["check-claims", "out", "--seed", "-1"], "--seed", "must be a non-negative integer (>= 0), got '-1'"),
+    (["figures", "out", "--grid-images", "0"], "--grid-images", "must be a positive integer"),
+    (["train-embedded", "--epochs", "0"], "--epochs", "must be a positive integer"),
+    (["train-embedded", "--sanity-images", "-1"], "--sanity-images", "must be a non-negative integer"),
+])
+def test_numeric_options_are_checked(capsys, argv, option, message):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert f"argument {option}: {message}" in capsys.readouterr().err
+
+
+def test_numeric_options_accept_valid_values():
+    from repro.cli import build_parser
+
+    args = build_parser("reproduce").parse_args(["reproduce", "--limit", "5", "--chunk-size", "2", "--seed", "0"])
+    assert (args.num_images, args.chunk_size, args.seed) == (5, 2, 0)
+    args = build_parser("check-claims").parse_args(["check-claims", "out", "--resamples", "10", "--seed", "0"])
+    assert (args.resamples, args.seed) == (10, 0)
+
+
+def test_train_embedded_malformed_report_names_the_file(tmp_path, capsys):
+    weights = tmp_path / "w.h5"
+    (tmp_path / "w.json").write_text("{not json")
+    assert main(["train-embedded", "--out", str(weights), "--sanity-only"]) == 2
+    assert f"{tmp_path / 'w.json'}: line 1: malformed JSON" in capsys.readouterr().err
+
+
+def test_merge_config_errors_name_the_file(tmp_path, monkeypatch, capsys):
+    import repro.pipeline
+
+    out = tmp_path / "merged"
+    out.mkdir()
+    monkeypatch.setattr(repro.pipeline, "merge_runs", lambda shards, dest: dest / "results.csv")
+    (out / "config.json").write_text("[1, 2")
+    assert main(["merge", str(tmp_path / "a"), "--out", str(out)]) == 2
+    assert f"{out / 'config.json'}: line 1: malformed JSON" in capsys.readouterr().err
+    (out / "config.json").write_text(json.dumps({"seed": 0}))
+    assert main(["merge", str(tmp_path / "a"), "--out", str(out)]) == 2
+    assert f"{out / 'config.json'}: no 'profile' entry" in capsys.readouterr().err
