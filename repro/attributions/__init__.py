@@ -20,6 +20,7 @@ random                seeded random scores                                      
 from __future__ import annotations
 
 import importlib
+from typing import Iterable
 
 from repro.attributions.base import AttributionMethod
 from repro.errors import ReproError
@@ -41,6 +42,21 @@ DISPLAY_NAMES: dict[str, str] = {
     "lrp": "LRP", "guided_backprop": "GB", "gradcam": "GradCAM", "random": "Random",
 }
 """Short names used in tables and figures, as in the paper."""
+
+BASELINES: tuple[str, ...] = ("random",)
+"""Methods reported but not compared against or crowned winner (the paper's Random baseline of Figure 4)."""
+
+
+def display_name(method: str) -> str:
+    """The paper's short name of ``method`` (:data:`DISPLAY_NAMES`); an unknown name is returned unchanged."""
+    return DISPLAY_NAMES.get(method, method)
+
+
+def ordered_methods(names: Iterable[str]) -> list[str]:
+    """``names`` without repeats, registered methods first in :data:`METHODS` order, then unknown names in order
+    of first appearance."""
+    names = list(dict.fromkeys(names))
+    return [m for m in METHODS if m in names] + [m for m in names if m not in METHODS]
 
 
 def method_class(name: str) -> type[AttributionMethod]:
