@@ -13,7 +13,7 @@ Reading of the paper (see also ``docs/criteria.md``):
   beside it (``significant``: every comparison the claim rests on has two-sided p < 0.05 in the claimed
   direction), but do not decide it.
 * Comparisons run over the seven attribution methods of Section 2.1; the Random baseline of Figure 4 is
-  reported but is not one of "the others" (:data:`BASELINES`).
+  reported but is not one of "the others" (:data:`repro.attributions.BASELINES`).
 * Lower is better for every criterion of Figure 5: N-Ord, 1 - S-Ord, TPN, TPS.
 
 Besides the table claims, :func:`toy_checks` recomputes the paper's toy examples live through the criteria engine
@@ -35,11 +35,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from repro.attributions import BASELINES, METHODS, display_name
 from repro.errors import ReproError
-from repro.store import CRITERION_LABELS, ResultsTable, atomic_write_json, atomic_write_text, read_json, read_results
-
-BASELINES: tuple[str, ...] = ("random",)
-"""Methods reported but not compared against (the paper's Random baseline)."""
+from repro.store import (
+    CRITERIA, CRITERION_LABELS, ResultsTable, atomic_write_json, atomic_write_text, read_json, read_results,
+)
 
 ALPHA = 0.05
 DEFAULT_RESAMPLES = 1000
@@ -47,7 +47,8 @@ DEFAULT_SEED = 0
 
 SM, IG, SG, DL, LRP, GB, GC = ("saliency", "integrated_gradients", "smoothgrad", "deeplift", "lrp",
                                "guided_backprop", "gradcam")
-ATTRIBUTION_METHODS: tuple[str, ...] = (SM, IG, SG, DL, LRP, GB, GC)
+ATTRIBUTION_METHODS: tuple[str, ...] = tuple(m for m in METHODS if m not in BASELINES)
+"""The seven attribution methods of Section 2.1, in the paper's order (SM, IG, SG, DeepLIFT, LRP, GB, GradCAM)."""
 
 
 # ----------------------------------------------------------------------------------------------- statistics
@@ -159,14 +160,16 @@ def method_stats(table: ResultsTable, criterion: str, method: str, resamples: in
                        low, high, float(q1), float(q3))
 
 
-def paired_test(table: ResultsTable, criterion: str, a: str, b: str) -> PairedTest:
+def paired_test(table: ResultsTable, criterion: str, a: str, b: str,
+                pivot: tuple[list[str], list[str], np.ndarray] | None = None) -> PairedTest:
     """Two-sided Wilcoxon signed-rank test of methods ``a`` vs ``b`` on ``criterion``, paired by ``image_id``.
 
-    Images lacking a finite value for either method are dropped and counted in ``dropped``.
+    Images lacking a finite value for either method are dropped and counted in ``dropped``. ``pivot``: the
+    result of ``table.pivot(criterion)`` if already computed (it is rebuilt otherwise).
     """
     from scipy import stats
 
-    _, methods, matrix = table.pivot(criterion)
+    _, methods, matrix = pivot if pivot is not None else table.pivot(criterion)
     for m in (a, b):
         if m not in methods:
             raise ReproError(f"method {m!r} is not in the results table (methods: {', '.join(methods)})")
@@ -270,8 +273,28 @@ class ClaimsReport:
         return _markdown(self)
 
 
-def _stats_for(table, criterion, methods, resamples, seed) -> dict[str, MethodStats]:
-    return {m: method_stats(table, criterion, m, resamples, seed) for m in methods}
+class _Memo:
+    """Per-table cache of :func:`method_stats` by ``(criterion, method)`` and of ``table.pivot`` by criterion,
+    shared by the claims of one :func:`evaluate_claims` call (every claim bootstraps with the same seed, so a
+    cached entry is exactly what recomputing it would give)."""
+
+    def __init__(self, table: ResultsTable, resamples: int, seed: int):
+        self.table, self.resamples, self.seed = table, resamples, seed
+        self._stats: dict[tuple[str, str], MethodStats] = {}
+        self._pivots: dict[str, tuple[list[str], list[str], np.ndarray]] = {}
+
+    def stats(self, criterion: str, methods: Sequence[str]) -> dict[str, MethodStats]:
+        out = {}
+        for m in methods:
+            if (criterion, m) not in self._stats:
+                self._stats[criterion, m] = method_stats(self.table, criterion, m, self.resamples, self.seed)
+            out[m] = self._stats[criterion, m]
+        return out
+
+    def paired_test(self, criterion: str, a: str, b: str) -> PairedTest:
+        if criterion not in self._pivots:
+            self._pivots[criterion] = self.table.pivot(criterion)
+        return paired_test(self.table, criterion, a, b, pivot=self._pivots[criterion])
 
 
 def _missing(table: ResultsTable, needed: Sequence[str]) -> list[str]:
@@ -279,33 +302,28 @@ def _missing(table: ResultsTable, needed: Sequence[str]) -> list[str]:
     return [m for m in needed if m not in present]
 
 
-def _dn(method: str) -> str:
-    from repro.attributions import DISPLAY_NAMES
-
-    return DISPLAY_NAMES.get(method, method)
-
-
 def _untestable(cid, paper, statement, missing) -> Claim:
     return Claim(cid, paper, statement, None, f"not testable: method(s) {', '.join(missing)} missing from the table")
 
 
-def _lower_than_all(table, cid, paper, criterion, winners: Sequence[str], others: Sequence[str],
-                    resamples, seed, statement) -> Claim:
+def _lower_than_all(memo: _Memo, cid, paper, criterion, winners: Sequence[str], others: Sequence[str],
+                    statement) -> Claim:
     """Claim: every method in ``winners`` has a lower median ``criterion`` than every method in ``others``."""
-    missing = _missing(table, [*winners, *others])
+    missing = _missing(memo.table, [*winners, *others])
     if missing:
         return _untestable(cid, paper, statement, missing)
-    stats = _stats_for(table, criterion, [*winners, *others], resamples, seed)
-    tests = [paired_test(table, criterion, a, b) for a in winners for b in others]
+    stats = memo.stats(criterion, [*winners, *others])
+    tests = [memo.paired_test(criterion, a, b) for a in winners for b in others]
     pairs = [(stats[t.a].median < stats[t.b].median) for t in tests]
     holds = all(pairs) and not any(math.isnan(stats[m].median) for m in stats)
-    failing = [f"{_dn(t.a)} {stats[t.a].median:.4g} >= {_dn(t.b)} {stats[t.b].median:.4g}"
+    failing = [f"{display_name(t.a)} {stats[t.a].median:.4g} >= {display_name(t.b)} {stats[t.b].median:.4g}"
                for t, ok in zip(tests, pairs) if not ok]
     worst = max(winners, key=lambda m: stats[m].median)
     best_other = min(others, key=lambda m: stats[m].median)
-    detail = (f"median {CRITERION_LABELS[criterion]}: {_dn(worst)} {stats[worst].median:.4g} "
-              f"{'<' if holds else 'is not <'} {_dn(best_other)} {stats[best_other].median:.4g}"
-              + ("" if len(winners) == 1 else f" (highest of {', '.join(map(_dn, winners))} vs lowest of the others)"))
+    detail = (f"median {CRITERION_LABELS[criterion]}: {display_name(worst)} {stats[worst].median:.4g} "
+              f"{'<' if holds else 'is not <'} {display_name(best_other)} {stats[best_other].median:.4g}"
+              + ("" if len(winners) == 1
+                 else f" (highest of {', '.join(map(display_name, winners))} vs lowest of the others)"))
     if not holds:
         detail += f"; {len(failing)} of {len(pairs)} pairs out of order: " + "; ".join(failing)
     return Claim(cid, paper, statement, holds, detail, all(t.significant_lower() for t in tests),
@@ -314,45 +332,43 @@ def _lower_than_all(table, cid, paper, criterion, winners: Sequence[str], others
 
 def evaluate_claims(table: ResultsTable, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> list[Claim]:
     """The six claims of Section 4.2 over ``table`` (see the module docstring for the reading)."""
-    present = table.methods
-    real = [m for m in present if m not in BASELINES]
+    memo = _Memo(table, resamples, seed)
+    real = [m for m in table.methods if m not in BASELINES]
 
     def others(*exclude):
         return [m for m in ATTRIBUTION_METHODS if m not in exclude]
 
     claims = [
         _lower_than_all(
-            table, "deeplift_lowest_n_ord",
+            memo, "deeplift_lowest_n_ord",
             "On the ImageNet and VGG model, DeepLIFT has shown relatively better Necessity Ordering",
-            "n_ord", [DL], others(DL), resamples, seed,
+            "n_ord", [DL], others(DL),
             "the median N-Ord of DeepLIFT is lower than the median N-Ord of each of SM, IG, SG, LRP, GB, GradCAM"),
         _lower_than_all(
-            table, "gradcam_lowest_one_minus_s_ord",
+            memo, "gradcam_lowest_one_minus_s_ord",
             "while GradCAM shows relatively better Sufficiency Ordering",
-            "one_minus_s_ord", [GC], others(GC), resamples, seed,
+            "one_minus_s_ord", [GC], others(GC),
             "the median 1 - S-Ord of GradCAM is lower than that of each of SM, IG, SG, DeepLIFT, LRP, GB"),
         _lower_than_all(
-            table, "sm_ig_sg_lower_tpn_than_lrp_gb",
+            memo, "sm_ig_sg_lower_tpn_than_lrp_gb",
             "Saliency Map, Integrated Gradient and Smooth Gradient are all showing slightly better proportionality "
             "for necessity",
-            "tpn", [SM, IG, SG], [LRP, GB], resamples, seed,
+            "tpn", [SM, IG, SG], [LRP, GB],
             "for each of the 6 pairs (SM, IG, SG) x (LRP, GB), the first method's median TPN is lower than the "
             "second's"),
         _lower_than_all(
-            table, "lrp_gb_lower_tps_than_others",
+            memo, "lrp_gb_lower_tps_than_others",
             "while LRP and GB are showing slightly better proportionality for sufficiency",
-            "tps", [LRP, GB], [SM, IG, SG, DL, GC], resamples, seed,
+            "tps", [LRP, GB], [SM, IG, SG, DL, GC],
             "for each of the 10 pairs (LRP, GB) x (SM, IG, SG, DeepLIFT, GradCAM), the first method's median TPS "
             "is lower than the second's"),
-        _no_method_best_on_all(table, real, resamples, seed),
-        _smoothgrad_iqr(table, resamples, seed),
+        _no_method_best_on_all(memo, real),
+        _smoothgrad_iqr(memo),
     ]
     return claims
 
 
-def _no_method_best_on_all(table, real, resamples, seed) -> Claim:
-    from repro.store import CRITERIA
-
+def _no_method_best_on_all(memo: _Memo, real: Sequence[str]) -> Claim:
     cid = "no_method_best_on_all"
     paper = "But clearly, no evaluated method is significantly better than others on all criteria at the same time."
     statement = ("the method with the lowest median differs between at least two of N-Ord, 1 - S-Ord, TPN, TPS "
@@ -361,7 +377,7 @@ def _no_method_best_on_all(table, real, resamples, seed) -> Claim:
         return Claim(cid, paper, statement, None, "not testable: fewer than two attribution methods in the table")
     stats, winners = [], {}
     for criterion in CRITERIA:
-        by_method = _stats_for(table, criterion, real, resamples, seed)
+        by_method = memo.stats(criterion, real)
         stats.extend(by_method.values())
         finite = {m: s.median for m, s in by_method.items() if not math.isnan(s.median)}
         winners[criterion] = min(finite, key=lambda m: (finite[m], real.index(m))) if finite else None
@@ -370,26 +386,27 @@ def _no_method_best_on_all(table, real, resamples, seed) -> Claim:
                      stats=stats, values={"winners": winners})
     distinct = sorted(set(winners.values()), key=real.index)
     holds = len(distinct) > 1
-    detail = ", ".join(f"{CRITERION_LABELS[c]}: {_dn(w)}" for c, w in winners.items())
+    detail = ", ".join(f"{CRITERION_LABELS[c]}: {display_name(w)}" for c, w in winners.items())
     return Claim(cid, paper, statement, holds, f"best by median: {detail}", stats=stats,
                  values={"winners": winners})
 
 
-def _smoothgrad_iqr(table, resamples, seed) -> Claim:
+def _smoothgrad_iqr(memo: _Memo) -> Claim:
     cid = "smoothgrad_iqr_below_saliency"
     paper = "Smooth Gradient shows lower inter-quartile range in both TPN and TPS compared to Saliency Map."
     statement = "IQR of SmoothGrad's TPN < IQR of Saliency's TPN, and the same for TPS (IQR = q3 - q1 over images)"
+    table = memo.table
     missing = _missing(table, [SG, SM])
     if missing:
         return _untestable(cid, paper, statement, missing)
     stats, values, ok = [], {}, []
     for criterion in ("tpn", "tps"):
-        s = _stats_for(table, criterion, [SG, SM], resamples, seed)
+        s = memo.stats(criterion, [SG, SM])
         stats.extend(s.values())
         for m in (SG, SM):
             finite = table.filter(method=m).column(criterion)
             finite = finite[~np.isnan(finite)]
-            values[f"{criterion}_iqr_ci_{m}"] = list(bootstrap_iqr_ci(finite, resamples, seed))
+            values[f"{criterion}_iqr_ci_{m}"] = list(bootstrap_iqr_ci(finite, memo.resamples, memo.seed))
         ok.append(s[SG].iqr < s[SM].iqr)
         values[f"{criterion}_iqr"] = {SG: s[SG].iqr, SM: s[SM].iqr}
     holds = all(ok)
@@ -583,14 +600,11 @@ def _verdict(holds: bool | None) -> str:
 
 
 def _markdown(report: ClaimsReport) -> str:
-    from repro.attributions import DISPLAY_NAMES
-
-    name = lambda m: DISPLAY_NAMES.get(m, m)  # noqa: E731
     lines = [
         "# Claims of Section 4.2, checked",
         "",
         f"Results: `{report.results_dir}` (profile **{report.profile}**), {report.num_rows} rows, "
-        f"{report.num_images} images, methods: {', '.join(name(m) for m in report.methods)}.",
+        f"{report.num_images} images, methods: {', '.join(display_name(m) for m in report.methods)}.",
         f"Medians over images with NaN rows dropped; 95% CI: percentile bootstrap of the median, "
         f"{report.resamples} resamples, seed {report.seed}; paired test: two-sided Wilcoxon signed-rank by image. "
         "Lower is better for every criterion. Verdicts are decided by the medians; *significant* means every "
@@ -610,7 +624,7 @@ def _markdown(report: ClaimsReport) -> str:
             lines += ["| criterion | method | n | NaN dropped | median | 95% CI | q1 | q3 | IQR |",
                       "|---|---|---|---|---|---|---|---|---|"]
             for s in c.stats:
-                lines.append(f"| {CRITERION_LABELS[s.criterion]} | {name(s.method)} | {s.n} | {s.dropped} | "
+                lines.append(f"| {CRITERION_LABELS[s.criterion]} | {display_name(s.method)} | {s.n} | {s.dropped} | "
                              f"{_fmt(s.median)} | [{_fmt(s.ci_low)}, {_fmt(s.ci_high)}] | {_fmt(s.q1)} | "
                              f"{_fmt(s.q3)} | {_fmt(s.iqr)} |")
             lines.append("")
@@ -618,9 +632,9 @@ def _markdown(report: ClaimsReport) -> str:
             lines += ["| criterion | a | b | pairs | dropped | median(a - b) | a lower | W | p |",
                       "|---|---|---|---|---|---|---|---|---|"]
             for t in c.tests:
-                lines.append(f"| {CRITERION_LABELS[t.criterion]} | {name(t.a)} | {name(t.b)} | {t.n_pairs} | "
-                             f"{t.dropped} | {_fmt(t.median_difference)} | {'yes' if t.a_lower else 'no'} | "
-                             f"{_fmt(t.statistic)} | {t.p_value:.3g} |")
+                lines.append(f"| {CRITERION_LABELS[t.criterion]} | {display_name(t.a)} | {display_name(t.b)} | "
+                             f"{t.n_pairs} | {t.dropped} | {_fmt(t.median_difference)} | "
+                             f"{'yes' if t.a_lower else 'no'} | {_fmt(t.statistic)} | {t.p_value:.3g} |")
             lines.append("")
         lines.append(f"Result: {c.detail}.")
     if report.toys:

@@ -11,8 +11,8 @@ import pytest
 from conftest_results import BASE, N_IMAGES, expected_median, make_results_dir, make_rows
 
 from repro.claims import (
-    EXAMPLE1_DELETION, EXAMPLE1_S_ORD, aopc, bootstrap_iqr_ci, bootstrap_median_ci, check_claims, evaluate_claims,
-    paired_test,
+    ATTRIBUTION_METHODS, EXAMPLE1_DELETION, EXAMPLE1_S_ORD, aopc, bootstrap_iqr_ci, bootstrap_median_ci, check_claims,
+    evaluate_claims, method_stats, paired_test,
 )
 from repro.cli import main as cli_main
 from repro.store import ResultsTable
@@ -87,6 +87,25 @@ def test_paired_test_exact_p_value_when_one_method_is_always_lower():
     assert (t.n_pairs, t.dropped) == (19, 1) and t.p_value == pytest.approx(2 / 2**19, rel=1e-12)
     same = paired_test(ResultsTable.from_rows(rows), "tpn", "saliency", "lrp")  # all differences zero
     assert same.n_nonzero == 0 and math.isnan(same.p_value) and not same.significant_lower()
+
+
+def test_shared_stats_and_pivots_give_the_numbers_of_a_direct_computation():
+    # evaluate_claims computes each (criterion, method) bootstrap and each criterion's pivot once and shares them
+    # between claims; every claim must report exactly what method_stats / paired_test give on their own.
+    table = ResultsTable.from_rows(make_rows())
+    claims = evaluate_claims(table, resamples=200, seed=7)
+    n_stats = n_tests = 0
+    for claim in claims:
+        for s in claim.stats:
+            assert s == method_stats(table, s.criterion, s.method, resamples=200, seed=7)
+            n_stats += 1
+        for t in claim.tests:
+            direct = paired_test(table, t.criterion, t.a, t.b)
+            assert t == direct or (math.isnan(t.p_value) and math.isnan(direct.p_value))
+            n_tests += 1
+    assert (n_stats, n_tests) == (7 + 7 + 5 + 7 + 4 * 7 + 4, 1 * 6 + 1 * 6 + 3 * 2 + 2 * 5)
+    assert ATTRIBUTION_METHODS == ("saliency", "integrated_gradients", "smoothgrad", "deeplift", "lrp",
+                                   "guided_backprop", "gradcam")
 
 
 @pytest.mark.parametrize("change, claim_id", [
