@@ -41,23 +41,17 @@ from typing import Sequence
 
 import numpy as np
 
+from repro.attributions import BASELINES, display_name, ordered_methods
+from repro.criteria.scores import area_between
 from repro.errors import ReproError
 from repro.store import CRITERIA, CRITERION_LABELS, ResultsTable, atomic_write_bytes, read_results
 
-BASELINES: tuple[str, ...] = ("random",)
 WINNER_CRITERIA: dict[str, str] = {"n_ord": "min", "s_ord": "max", "tpn": "min", "tps": "min"}
 """Criterion -> which extreme wins (Propositions 1, 2, 5, 7)."""
-CURVE_NAMES = ("necessity", "sufficiency", "tpn_top", "tpn_bottom", "tps_top", "tps_bottom")
 FIGURE_NAMES = ("fig2_attributions", "fig3_toy_aopc", "fig4_proportionality", "fig5_boxplots", "fig6_winners",
                 "fig7_winner_grid")
 NONNEGATIVE_STYLE = ("gradcam", "random")
 """Methods drawn as a heatmap over the input in Figure 2 (their scores are >= 0)."""
-
-
-def _display_name(method: str) -> str:
-    from repro.attributions import DISPLAY_NAMES
-
-    return DISPLAY_NAMES.get(method, method)
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -220,7 +214,7 @@ def _input_title(ex: Example, table: ResultsTable | None) -> str:
 def figure2(ex: Example, out_dir: str | Path, table: ResultsTable | None = None,
             methods: Sequence[str] | None = None, dpi: int = DPI) -> list[Path]:
     """Figure 2: the input (a) and each method's map (b)-(i) for one image."""
-    methods = [m for m in (methods or _ordered(ex.maps))]
+    methods = [m for m in (methods or ordered_methods(ex.maps))]
     n = len(methods) + 1
     cols = min(n, 5)
     rows = -(-n // cols)
@@ -235,7 +229,7 @@ def figure2(ex: Example, out_dir: str | Path, table: ResultsTable | None = None,
         else:
             im = _show_signed(ax, scores)
             fig.colorbar(im, ax=ax, shrink=0.7, ticks=[])
-        ax.set_title(f"({chr(ord('a') + i)}) {_display_name(m)}", fontsize=10)
+        ax.set_title(f"({chr(ord('a') + i)}) {display_name(m)}", fontsize=10)
     for ax in axes[n:]:
         ax.set_axis_off()
     fig.suptitle(f"Figure 2: attribution maps of {ex.image_id} (red > 0 > blue; per-pixel score = channel sum)",
@@ -278,26 +272,21 @@ def _frac(v: float) -> str:
 
 
 def _union_area(top: tuple[np.ndarray, np.ndarray], bottom: tuple[np.ndarray, np.ndarray]):
-    """Both curves on the union of their breakpoints (they are linear between them) and the area between."""
+    """Both curves on the union of their breakpoints, for ``fill_between``, and the exact area between them
+    (:func:`repro.criteria.scores.area_between`, which also handles jumps at a repeated x).
+
+    Returns:
+        ``(grid, y_top, y_bottom, area)``.
+    """
     grid = np.union1d(top[0], bottom[0])
     yt, yb = np.interp(grid, *top), np.interp(grid, *bottom)
-    gap = np.abs(yt - yb)
-    # exact area of |piecewise linear|: split segments where the curves cross
-    area = 0.0
-    d = yt - yb
-    for i in range(len(grid) - 1):
-        h, d0, d1 = grid[i + 1] - grid[i], d[i], d[i + 1]
-        if d0 * d1 >= 0:
-            area += h * (abs(d0) + abs(d1)) / 2
-        else:
-            area += h * (d0 * d0 + d1 * d1) / (2 * (abs(d0) + abs(d1)))
-    return grid, yt, yb, gap, area
+    return grid, yt, yb, area_between(*top, *bottom)
 
 
 def figure4(ex: Example, out_dir: str | Path, table: ResultsTable | None = None,
             methods: Sequence[str] | None = None, dpi: int = DPI) -> list[Path]:
     """Figure 4: TPN (removing) and TPS (adding) curves, top-first vs bottom-first, for each method."""
-    methods = [m for m in (methods or _ordered(ex.curves)) if m in ex.curves]
+    methods = [m for m in (methods or ordered_methods(ex.curves)) if m in ex.curves]
     cols = len(methods)
     fig = _figure(2.1 * cols + 0.6, 4.6)
     axes = np.asarray(fig.subplots(2, cols, sharex=True, sharey="row", squeeze=False))
@@ -310,7 +299,7 @@ def figure4(ex: Example, out_dir: str | Path, table: ResultsTable | None = None,
             if top is None or bottom is None or len(top[0]) == 0:
                 ax.text(0.5, 0.5, "no curve", ha="center", va="center", transform=ax.transAxes)
                 continue
-            grid, yt, yb, _, area = _union_area(top, bottom)
+            grid, yt, yb, area = _union_area(top, bottom)
             ax.fill_between(grid, yt, yb, color="tab:purple", alpha=0.3, lw=0)
             ax.plot(*top, "-", color="tab:red", lw=1.3, label="highest first")
             ax.plot(*bottom, "--", color="tab:blue", lw=1.3, label="lowest first")
@@ -319,7 +308,7 @@ def figure4(ex: Example, out_dir: str | Path, table: ResultsTable | None = None,
             if row is not None:
                 value = f"{row[crit]:.3g}" if np.isfinite(row[crit]) else "NaN"
                 text = f"{crit.upper()} {value}, {text}"
-            ax.set_title((f"{_display_name(m)}\n" if i == 0 else "") + text, fontsize=8)
+            ax.set_title((f"{display_name(m)}\n" if i == 0 else "") + text, fontsize=8)
             if j == 0:
                 ax.set_ylabel(f"{label}\nclass score", fontsize=9)
             if i == 1:
@@ -345,9 +334,9 @@ def figure5(table: ResultsTable, out_dir: str | Path, dpi: int = DPI) -> list[Pa
         keep = [i for i, d in enumerate(data) if d.size]
         ax.boxplot([data[i] for i in keep], positions=positions[keep], widths=0.6, showfliers=True,
                    flierprops={"markersize": 2, "alpha": 0.4}, medianprops={"color": "tab:red"})
-        ax.set_xticks(positions, [_display_name(m) for m in methods], rotation=45, fontsize=8, ha="right",
+        ax.set_xticks(positions, [display_name(m) for m in methods], rotation=45, fontsize=8, ha="right",
                       rotation_mode="anchor")
-        nan_note = ", ".join(f"{_display_name(m)} {d}" for m, d in zip(methods, dropped) if d)
+        nan_note = ", ".join(f"{display_name(m)} {d}" for m, d in zip(methods, dropped) if d)
         if nan_note:
             ax.set_xlabel(f"NaN rows dropped: {nan_note}", fontsize=7)
         ax.set_xlim(0.4, len(methods) + 0.6)
@@ -400,7 +389,7 @@ def figure6(ex: Example, table: ResultsTable, out_dir: str | Path, dpi: int = DP
             ax.set_title(f"Winner of {label}: none", fontsize=10)
             continue
         _show_overlay(ax, ex.image, ex.maps[m])
-        ax.set_title(f"Winner of {label}: {_display_name(m)}", fontsize=10)
+        ax.set_title(f"Winner of {label}: {display_name(m)}", fontsize=10)
     fig.suptitle(f"Figure 6: the winner of each criterion on {ex.image_id} (positive scores over the input)",
                  fontsize=10)
     return save(fig, out_dir, "fig6_winners", dpi)
@@ -411,7 +400,7 @@ def figure7(examples: Sequence[Example], table: ResultsTable, out_dir: str | Pat
     """Figure 7: images x methods; red check = TPN winner, blue check = TPS winner of that image."""
     if not examples:
         raise ReproError("figure 7 needs at least one example image")
-    methods = list(methods or [m for m in _ordered(examples[0].maps) if m not in BASELINES])
+    methods = list(methods or [m for m in ordered_methods(examples[0].maps) if m not in BASELINES])
     rows, cols = len(examples), len(methods) + 1
     fig = _figure(1.7 * cols, 1.8 * rows + 0.5)
     axes = np.asarray(fig.subplots(rows, cols, squeeze=False))
@@ -431,17 +420,10 @@ def figure7(examples: Sequence[Example], table: ResultsTable, out_dir: str | Pat
                         va="top", transform=ax.transAxes,
                         bbox={"boxstyle": "round,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.8})
             if r == 0:
-                ax.set_title(_display_name(m), fontsize=10)
+                ax.set_title(display_name(m), fontsize=10)
     axes[0, 0].set_title("Input", fontsize=10)
     fig.suptitle("Figure 7: red check = winner of TPN, blue check = winner of TPS (per image)", fontsize=10)
     return save(fig, out_dir, "fig7_winner_grid", dpi)
-
-
-def _ordered(names) -> list[str]:
-    from repro.attributions import METHODS
-
-    names = list(names)
-    return [m for m in METHODS if m in names] + [m for m in names if m not in METHODS]
 
 
 def draw_all(results_dir: str | Path, max_grid_images: int = 6, toy: bool = True, dpi: int = DPI) -> list[Path]:

@@ -87,6 +87,21 @@ def test_area_between_piecewise_linear_curves_is_exact():
     top = (np.array([0, 10 / 11, 1]), np.array([3.0, 1.0, 0.0]))
     bottom = (np.array([0, 1 / 11, 1]), np.array([3.0, 2.0, 0.0]))
     assert _union_area(top, bottom)[-1] == pytest.approx(8 / 11)
+    # a repeated x is a jump: top is 1 on [0, 1/2) and 0 after, bottom is 0; the area is 1/2 (np.interp on the
+    # union grid would read one side of the jump only and give 1/4 or 3/4)
+    jump = (np.array([0.0, 0.5, 0.5, 1.0]), np.array([1.0, 1.0, 0.0, 0.0]))
+    grid, yt, yb, area = _union_area(jump, (np.array([0.0, 1.0]), np.zeros(2)))
+    assert area == pytest.approx(0.5) and grid.tolist() == [0.0, 0.5, 1.0] and yb.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_shared_method_helpers():
+    from repro.attributions import BASELINES, METHODS, display_name, ordered_methods
+
+    assert BASELINES == ("random",) and set(BASELINES) <= set(METHODS)
+    assert display_name("deeplift") == "DeepLIFT" and display_name("my_method") == "my_method"
+    assert ordered_methods(["zeta", "random", "lrp", "zeta", "saliency"]) == ["saliency", "lrp", "random", "zeta"]
+    table = ResultsTable.from_rows(make_rows())
+    assert table.methods == ordered_methods(table.column("method").tolist())
 
 
 def test_load_example_reads_the_contract(tmp_path):
