@@ -44,7 +44,7 @@ import numpy as np
 from repro.attributions import BASELINES, display_name, ordered_methods
 from repro.criteria.scores import area_between
 from repro.errors import ReproError
-from repro.store import CRITERIA, CRITERION_LABELS, ResultsTable, atomic_write_bytes, read_results
+from repro.store import CRITERIA, CRITERION_LABELS, ResultsTable, atomic_write_bytes, load_array, read_results
 
 WINNER_CRITERIA: dict[str, str] = {"n_ord": "min", "s_ord": "max", "tpn": "min", "tps": "min"}
 """Criterion -> which extreme wins (Propositions 1, 2, 5, 7)."""
@@ -75,11 +75,9 @@ def load_example(path: str | Path) -> Example:
         ReproError: unreadable file or missing ``image``.
     """
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
-        raise ReproError(f"{path}: unreadable example file ({exc})") from None
+    data = load_array(path, "example file", allow_npz=True)
+    if not isinstance(data, dict):
+        raise ReproError(f"{path}: example file is a single .npy array, expected an .npz archive")
     if "image" not in data:
         raise ReproError(f"{path}: no 'image' array (keys: {', '.join(sorted(data))})")
     ex = Example(path.stem, np.asarray(data["image"], dtype=np.float32),

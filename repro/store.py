@@ -309,10 +309,9 @@ class ResultsTable:
     @property
     def methods(self) -> list[str]:
         """Methods present, in the registry's (paper's) order, unknown names after in order of appearance."""
-        from repro.attributions import METHODS
+        from repro.attributions import ordered_methods
 
-        present = list(dict.fromkeys(self.column("method").tolist()))
-        return [m for m in METHODS if m in present] + [m for m in present if m not in METHODS]
+        return ordered_methods(self.column("method").tolist())
 
     @property
     def image_ids(self) -> list[str]:

@@ -114,7 +114,7 @@ def test_load_example_reads_the_contract(tmp_path):
     assert set(ex.curves["lrp"]) == {"necessity", "sufficiency", "tpn_top", "tpn_bottom", "tps_top", "tps_bottom"}
     bad = out / "examples" / "broken.npz"
     bad.write_bytes(b"nope")
-    with pytest.raises(ReproError, match="broken.npz: unreadable example file"):
+    with pytest.raises(ReproError, match="broken.npz: cannot read example file"):
         load_example(bad)
 
 
