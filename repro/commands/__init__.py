@@ -14,15 +14,7 @@ if TYPE_CHECKING:
 
 def steps_arg(text: str) -> int | str:
     """``--steps``: a positive integer K (points per curve), or ``"exact"`` (every pixel count), returned as given."""
-    if text == "exact":
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer or 'exact', got {text!r}")
-    return value
+    return text if text == "exact" else _int_at_least(text, 1, "a positive integer or 'exact'")
 
 
 def _int_at_least(text: str, low: int, kind: str) -> int:
