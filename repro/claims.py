@@ -599,6 +599,12 @@ def _verdict(holds: bool | None) -> str:
     return {True: "HOLDS", False: "DOES NOT HOLD", None: "NOT TESTABLE"}[holds]
 
 
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """The lines of a GitHub markdown table (cells already formatted; ``str`` of anything else)."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
+        "| " + " | ".join(map(str, r)) + " |" for r in rows]
+
+
 def _markdown(report: ClaimsReport) -> str:
     lines = [
         "# Claims of Section 4.2, checked",
@@ -610,31 +616,25 @@ def _markdown(report: ClaimsReport) -> str:
         "Lower is better for every criterion. Verdicts are decided by the medians; *significant* means every "
         f"comparison of the claim has p < {ALPHA} in the claimed direction.",
         "",
-        "| claim | verdict | significant | detail |",
-        "|---|---|---|---|",
     ]
-    for c in report.claims:
-        sig = "" if c.significant is None else ("yes" if c.significant else "no")
-        lines.append(f"| `{c.id}` | {_verdict(c.holds)} | {sig} | {c.detail} |")
-    for t in report.toys:
-        lines.append(f"| `{t.id}` (toy) | {_verdict(t.holds)} | | {t.statement} |")
+    lines += _md_table(["claim", "verdict", "significant", "detail"],
+                       [[f"`{c.id}`", _verdict(c.holds), {None: "", True: "yes", False: "no"}[c.significant],
+                         c.detail] for c in report.claims] +
+                       [[f"`{t.id}` (toy)", _verdict(t.holds), "", t.statement] for t in report.toys])
     for c in report.claims:
         lines += ["", f"## `{c.id}`: {_verdict(c.holds)}", "", f"> {c.paper}", "", f"Tested: {c.statement}.", ""]
         if c.stats:
-            lines += ["| criterion | method | n | NaN dropped | median | 95% CI | q1 | q3 | IQR |",
-                      "|---|---|---|---|---|---|---|---|---|"]
-            for s in c.stats:
-                lines.append(f"| {CRITERION_LABELS[s.criterion]} | {display_name(s.method)} | {s.n} | {s.dropped} | "
-                             f"{_fmt(s.median)} | [{_fmt(s.ci_low)}, {_fmt(s.ci_high)}] | {_fmt(s.q1)} | "
-                             f"{_fmt(s.q3)} | {_fmt(s.iqr)} |")
+            lines += _md_table(
+                ["criterion", "method", "n", "NaN dropped", "median", "95% CI", "q1", "q3", "IQR"],
+                [[CRITERION_LABELS[s.criterion], display_name(s.method), s.n, s.dropped, _fmt(s.median),
+                  f"[{_fmt(s.ci_low)}, {_fmt(s.ci_high)}]", _fmt(s.q1), _fmt(s.q3), _fmt(s.iqr)] for s in c.stats])
             lines.append("")
         if c.tests:
-            lines += ["| criterion | a | b | pairs | dropped | median(a - b) | a lower | W | p |",
-                      "|---|---|---|---|---|---|---|---|---|"]
-            for t in c.tests:
-                lines.append(f"| {CRITERION_LABELS[t.criterion]} | {display_name(t.a)} | {display_name(t.b)} | "
-                             f"{t.n_pairs} | {t.dropped} | {_fmt(t.median_difference)} | "
-                             f"{'yes' if t.a_lower else 'no'} | {_fmt(t.statistic)} | {t.p_value:.3g} |")
+            lines += _md_table(
+                ["criterion", "a", "b", "pairs", "dropped", "median(a - b)", "a lower", "W", "p"],
+                [[CRITERION_LABELS[t.criterion], display_name(t.a), display_name(t.b), t.n_pairs, t.dropped,
+                  _fmt(t.median_difference), "yes" if t.a_lower else "no", _fmt(t.statistic), f"{t.p_value:.3g}"]
+                 for t in c.tests])
             lines.append("")
         lines.append(f"Result: {c.detail}.")
     if report.toys:
