@@ -163,6 +163,8 @@ class Study:
     model: object = field(repr=False)
     source: object = field(repr=False)
     _methods: dict = field(default_factory=dict, repr=False)
+    progress: bool = False
+    """Show the per-chunk bars (maps per method, criteria forwards) below the chunk bar."""
 
     def method(self, name: str):
         """The method instance for ``name``, created once per study (graph workers start once)."""
@@ -234,6 +236,8 @@ def _norm(v):
 
 def compute_chunk(study: Study, c: int, cache=None) -> list[dict]:
     """Run stages 1-3 for chunk ``c`` and write its examples; returns its result rows (not yet written)."""
+    from tqdm.auto import tqdm
+
     from repro.criteria import evaluate_methods
     from repro.models import top1_targets
 
@@ -250,9 +254,11 @@ def compute_chunk(study: Study, c: int, cache=None) -> list[dict]:
     else:
         targets = top1_targets(model.predict(x, batch_size=cfg.batch_size))
 
-    maps = {name: attribute_cached(study, name, ids, x, targets, cache) for name in cfg.methods}
+    maps = {}
+    for name in tqdm(cfg.methods, desc=f"chunk {c}: maps", unit="method", leave=False, disable=not study.progress):
+        maps[name] = attribute_cached(study, name, ids, x, targets, cache)
     results = evaluate_methods(model, x, maps, targets=targets, steps=cfg.steps, batch_size=cfg.batch_size,
-                               score=cfg.score)  # one engine pass for all methods
+                               score=cfg.score, progress=study.progress)  # one engine pass for all methods
     tables = {name: res.to_rows() for name, res in results.items()}
     rows = []
     for i in range(len(idx)):  # image-major: the eight methods of an image are adjacent
@@ -313,6 +319,7 @@ def run_study(study: Study, progress: bool = True, cache=None) -> Path | None:
     from repro.store import MapCache, write_results
 
     cache = cache if cache is not None else MapCache(study.out / "maps")
+    study.progress = progress
     todo = [c for c in study.my_chunks() if not study.chunk_path(c).exists()]
     done = len(study.my_chunks()) - len(todo)
     if done and todo:

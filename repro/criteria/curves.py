@@ -115,7 +115,7 @@ class CurveEngine:
         if progress:
             from tqdm.auto import tqdm
 
-            starts = tqdm(starts, desc="criteria forwards", unit="batch", total=(Q + pad) // B)
+            starts = tqdm(starts, desc="criteria forwards", unit="batch", total=(Q + pad) // B, leave=False)
         out = np.empty(Q + pad, np.float64)
         for s in starts:
             out[s:s + B] = self.function(imgs, bases, rks, tf.constant(q[:, s:s + B])).numpy()
