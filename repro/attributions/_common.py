@@ -47,6 +47,9 @@ class BatchedMethod(AttributionMethod):
 
     batch_size: int
 
+    def __init__(self, batch_size: int = 16):
+        self.batch_size = check_positive_int("batch_size", batch_size)
+
     def params(self) -> dict:
         """The settings that determine the map: every public setting except ``batch_size``."""
         return {k: v for k, v in super().params().items() if k != "batch_size"}

@@ -25,7 +25,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from repro.attributions._common import BatchedMethod, cached_function, check_positive_int
+from repro.attributions._common import BatchedMethod, cached_function
 from repro.batching import batch_slices
 from repro.errors import ReproError
 
@@ -42,9 +42,6 @@ class GradCAM(BatchedMethod):
     """
 
     name: ClassVar[str] = "gradcam"
-
-    def __init__(self, batch_size: int = 16):
-        self.batch_size = check_positive_int("batch_size", batch_size)
 
     def _gradcam(self, model):
         return cached_function(model, "gradcam", lambda: self._build(model))

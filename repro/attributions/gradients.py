@@ -144,9 +144,6 @@ class Saliency(_GradientMethod):
 
     name: ClassVar[str] = "saliency"
 
-    def __init__(self, batch_size: int = 16):
-        self.batch_size = check_positive_int("batch_size", batch_size)
-
     def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """``(N, H, W, C)`` -> ``(N, H, W, C)`` float32 maps ``df/dx * x``."""
         grad = self._gradients(model)
@@ -173,7 +170,7 @@ class IntegratedGradients(_GradientMethod):
         self.steps = check_positive_int("steps", steps)
         path_alphas(self.steps, rule)  # validates the rule and steps together
         self.rule = rule
-        self.batch_size = check_positive_int("batch_size", batch_size)
+        super().__init__(batch_size)
 
     def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """``(N, H, W, C)`` -> ``(N, H, W, C)`` float32 maps whose sums approximate ``f(x) - f(baseline)``."""
@@ -208,7 +205,7 @@ class SmoothGrad(_GradientMethod):
             raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
         self.noise = float(noise)
         self.seed = int(seed)
-        self.batch_size = check_positive_int("batch_size", batch_size)
+        super().__init__(batch_size)
 
     def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """``(N, H, W, C)`` -> ``(N, H, W, C)`` float32 maps ``x * mean_j df/dx(x + eps_j)``."""

@@ -24,7 +24,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from repro.attributions._common import BatchedMethod, cached_function, check_positive_int, select_logits
+from repro.attributions._common import BatchedMethod, cached_function, select_logits
 from repro.batching import batch_slices
 
 GRADIENT_NAME = "ReproGuidedBackProp"
@@ -80,9 +80,6 @@ class GuidedBackprop(BatchedMethod):
     """
 
     name: ClassVar[str] = "guided_backprop"
-
-    def __init__(self, batch_size: int = 16):
-        self.batch_size = check_positive_int("batch_size", batch_size)
 
     def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """``(N, H, W, C)`` -> ``(N, H, W, C)`` float32 guided gradients."""
