@@ -35,11 +35,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from repro.attributions import BASELINES, METHODS, display_name
+from repro.attributions import METHODS
 from repro.errors import ReproError
-from repro.store import (
-    CRITERIA, CRITERION_LABELS, ResultsTable, atomic_write_json, atomic_write_text, read_json, read_results,
-)
+from repro.io import atomic_write_json, atomic_write_text, read_json
+from repro.results import ResultsTable, read_results
+from repro.vocabulary import BASELINES, CRITERIA, CRITERION_LABELS, display_name
 
 ALPHA = 0.05
 DEFAULT_RESAMPLES = 1000

@@ -18,7 +18,8 @@ Figure 7    example images x methods, the TPN winner marked with a red check and
 ==========  ============================================================================================
 
 Winners (:func:`winners`): lowest N-Ord, highest S-Ord, lowest TPN, lowest TPS among the attribution methods
-(the Random baseline excluded), NaN values skipped, ties to the earlier method in the paper's order.
+(the Random baseline excluded), NaN values skipped, ties to the earlier method in the paper's order: the one rule
+of :func:`repro.vocabulary.best_method`.
 
 Display only: colour limits of a map are its 99.5th percentile of ``|score|`` (so a few extreme pixels do not
 wash out the panel); the stored maps are never normalised.
@@ -33,21 +34,20 @@ Reference: Wang et al., "Interpreting Interpretations: Organizing Attribution Me
 from __future__ import annotations
 
 import io
-import math
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from repro.attributions import BASELINES, display_name, ordered_methods
 from repro.criteria.scores import area_between
 from repro.errors import ReproError
-from repro.store import CRITERIA, CRITERION_LABELS, ResultsTable, atomic_write_bytes, load_array, read_results
+from repro.io import atomic_write_bytes, load_array
+from repro.results import Example, ResultsTable, example_paths, load_example, read_results
+from repro.vocabulary import (
+    BASELINES, CRITERIA, CRITERION_LABELS, WINNER_CRITERIA, best_method, display_name, ordered_methods,
+)
 
-WINNER_CRITERIA: dict[str, str] = {"n_ord": "min", "s_ord": "max", "tpn": "min", "tps": "min"}
-"""Criterion -> which extreme wins (Propositions 1, 2, 5, 7)."""
 FIGURE_NAMES = ("fig2_attributions", "fig3_toy_aopc", "fig4_proportionality", "fig5_boxplots", "fig6_winners",
                 "fig7_winner_grid")
 NONNEGATIVE_STYLE = ("gradcam", "random")
@@ -56,75 +56,15 @@ NONNEGATIVE_STYLE = ("gradcam", "random")
 
 # --------------------------------------------------------------------------------------------- data
 
-@dataclass
-class Example:
-    """One ``examples/<image_id>.npz``: the raw image, the per-pixel maps and the six curves of each method."""
-
-    image_id: str
-    image: np.ndarray
-    target: int
-    class_name: str
-    maps: dict[str, np.ndarray] = field(default_factory=dict)
-    curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
-
-
-def load_example(path: str | Path) -> Example:
-    """Read an example file (see the results directory contract in :mod:`repro.pipeline`).
-
-    Raises:
-        ReproError: unreadable file or missing ``image``.
-    """
-    path = Path(path)
-    data = load_array(path, "example file", allow_npz=True)
-    if not isinstance(data, dict):
-        raise ReproError(f"{path}: example file is a single .npy array, expected an .npz archive")
-    if "image" not in data:
-        raise ReproError(f"{path}: no 'image' array (keys: {', '.join(sorted(data))})")
-    ex = Example(path.stem, np.asarray(data["image"], dtype=np.float32),
-                 int(data["target"]) if "target" in data else -1,
-                 str(data["class_name"]) if "class_name" in data else "")
-    for key, value in data.items():
-        parts = key.split("/")
-        if parts[0] == "map" and len(parts) == 2:
-            m = np.asarray(value, dtype=np.float64)
-            ex.maps[parts[1]] = m.sum(axis=-1) if m.ndim == 3 else m
-        elif parts[0] == "curve" and len(parts) == 4 and parts[3] == "x":
-            ykey = "/".join(parts[:3] + ["y"])
-            if ykey in data:
-                ex.curves.setdefault(parts[1], {})[parts[2]] = (np.asarray(value, np.float64),
-                                                                np.asarray(data[ykey], np.float64))
-    return ex
-
-
-def example_paths(results_dir: str | Path, table: ResultsTable | None = None) -> list[Path]:
-    """``examples/*.npz`` of a run, in the table's image order when a table is given (else by name)."""
-    paths = {p.stem: p for p in sorted((Path(results_dir) / "examples").glob("*.npz"))}
-    if table is None:
-        return list(paths.values())
-    order = [i for i in table.image_ids if i in paths] + [i for i in paths if i not in set(table.image_ids)]
-    return [paths[i] for i in order]
-
-
 def winners(table: ResultsTable, image_id: str, exclude: Sequence[str] = BASELINES) -> dict[str, str | None]:
-    """The winning method of each criterion on one image (see the module docstring).
+    """The winning method of each criterion on one image (:func:`repro.vocabulary.best_method`).
 
     Returns:
         ``{"n_ord": m, "s_ord": m, "tpn": m, "tps": m}``; ``None`` where no method has a finite value.
     """
     rows = table.filter(image_id=image_id)
-    methods = [m for m in table.methods if m not in exclude]
-    out: dict[str, str | None] = {}
-    for criterion, extreme in WINNER_CRITERIA.items():
-        best, best_value = None, math.nan
-        values = dict(zip(rows.column("method"), rows.column(criterion)))
-        for m in methods:
-            v = float(values.get(m, math.nan))
-            if math.isnan(v):
-                continue
-            if best is None or (v < best_value if extreme == "min" else v > best_value):
-                best, best_value = m, v
-        out[criterion] = best
-    return out
+    return {criterion: best_method(dict(zip(rows.column("method"), rows.column(criterion))), criterion, exclude)
+            for criterion in WINNER_CRITERIA}
 
 
 # --------------------------------------------------------------------------------------------- drawing helpers

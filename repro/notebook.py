@@ -69,7 +69,7 @@ def execute_notebook(notebook: str | Path, results_dir: str | Path | None = None
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    from repro.store import atomic_write_text
+    from repro.io import atomic_write_text
 
     notebook = Path(notebook)
     if not notebook.is_file():

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from repro.attributions import METHODS
-from repro.store import atomic_write_npz, write_results
+from repro.io import atomic_write_npz
+from repro.results import write_results
 
 N_IMAGES = 20
 OFFSETS = np.arange(N_IMAGES) - 9.5

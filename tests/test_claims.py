@@ -15,7 +15,7 @@ from repro.claims import (
     evaluate_claims, method_stats, paired_test,
 )
 from repro.cli import main as cli_main
-from repro.store import ResultsTable
+from repro.results import ResultsTable
 
 
 def _claims(base=None, methods=None):

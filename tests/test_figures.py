@@ -10,7 +10,7 @@ from conftest_results import make_results_dir, make_rows
 
 from repro.errors import ReproError
 from repro.figures import FIGURE_NAMES, _union_area, draw_all, example_paths, load_example, winners
-from repro.store import ResultsTable
+from repro.results import ResultsTable
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_every_figure_is_written_as_png_and_pdf(drawn):
 
 def test_figures_are_deterministic(drawn, tmp_path):
     from repro.figures import figure5
-    from repro.store import read_results
+    from repro.results import read_results
 
     out, _ = drawn
     again = figure5(read_results(out / "results.csv"), tmp_path, dpi=40)
@@ -95,7 +95,8 @@ def test_area_between_piecewise_linear_curves_is_exact():
 
 
 def test_shared_method_helpers():
-    from repro.attributions import BASELINES, METHODS, display_name, ordered_methods
+    from repro.attributions import METHODS
+    from repro.vocabulary import BASELINES, display_name, ordered_methods
 
     assert BASELINES == ("random",) and set(BASELINES) <= set(METHODS)
     assert display_name("deeplift") == "DeepLIFT" and display_name("my_method") == "my_method"

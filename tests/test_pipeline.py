@@ -8,7 +8,8 @@ import pytest
 
 from repro.cli import main
 from repro.errors import ReproError
-from repro.pipeline import RESULT_COLUMNS, check_same_settings, make_config, parse_shard
+from repro.config import check_same_settings, make_config, parse_shard
+from repro.results import RESULT_COLUMNS
 
 TINY = ["--profile", "embedded", "--limit", "4", "--quick", "--chunk-size", "2", "--no-progress"]
 
@@ -163,3 +164,30 @@ def test_walkthrough_notebook_executes_against_a_small_embedded_run(tiny_run, tm
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.get("execution_count") for c in code)
     assert not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
+
+
+def test_changing_a_method_default_recomputes_its_maps(tmp_path, monkeypatch):
+    """The map cache keys on the method's full parameters: a changed default never serves the old maps, and a
+    run directory made under the old default refuses to resume under the new one."""
+    from repro.attributions.gradients import IntegratedGradients
+    from repro.cache import MapCache
+    from repro.pipeline import open_study, run_study
+
+    cfg = make_config("embedded", quick=True, num_images=2, methods=("integrated_gradients",))
+    cache = MapCache(tmp_path / "shared")
+    calls = []
+    real = IntegratedGradients.attribute
+    monkeypatch.setattr(IntegratedGradients, "attribute", lambda *a: calls.append(len(a[2])) or real(*a))
+
+    def run(out):
+        run_study(open_study(cfg, tmp_path / out), progress=False, cache=cache)
+        return len(list(cache.root.rglob("*.npy")))
+
+    assert run("a") == 2 and calls == [2]
+    assert run("b") == 2 and calls == [2]  # same defaults: both maps read back, nothing computed
+    steps, rule, batch = IntegratedGradients.__init__.__defaults__
+    monkeypatch.setattr(IntegratedGradients.__init__, "__defaults__", (steps, "right", batch))
+    assert rule != "right"
+    assert run("c") == 4 and calls == [2, 2]  # a changed default: new keys, both maps recomputed
+    with pytest.raises(ReproError, match=r"method_params: .*'rule': 'midpoint'.* != .*'rule': 'right'"):
+        open_study(cfg, tmp_path / "a")

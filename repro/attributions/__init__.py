@@ -1,7 +1,8 @@
 """The eight attribution methods of the paper behind one interface (:mod:`repro.attributions.base`).
 
 :data:`METHODS` is the single registry: the CLI's choices, the pipeline's method list and the shared test all
-read it. Implementations are imported lazily so that importing this package loads no TensorFlow graph code.
+read it; display names and the Random baseline live in :mod:`repro.vocabulary`. Implementations are imported
+lazily so that importing this package loads no TensorFlow graph code.
 
 ====================  ==========================================================  ==============================
 name                  Appendix II configuration                                   implementation
@@ -20,7 +21,6 @@ random                seeded random scores                                      
 from __future__ import annotations
 
 import importlib
-from typing import Iterable
 
 from repro.attributions.base import AttributionMethod
 from repro.errors import ReproError
@@ -36,27 +36,6 @@ METHODS: dict[str, str] = {
     "random": "repro.attributions.random:RandomAttribution",
 }
 """Registry name -> ``module:Class``. Order is the paper's order of presentation (Figure 2/5)."""
-
-DISPLAY_NAMES: dict[str, str] = {
-    "saliency": "SM", "integrated_gradients": "IG", "smoothgrad": "SG", "deeplift": "DeepLIFT",
-    "lrp": "LRP", "guided_backprop": "GB", "gradcam": "GradCAM", "random": "Random",
-}
-"""Short names used in tables and figures, as in the paper."""
-
-BASELINES: tuple[str, ...] = ("random",)
-"""Methods reported but not compared against or crowned winner (the paper's Random baseline of Figure 4)."""
-
-
-def display_name(method: str) -> str:
-    """The paper's short name of ``method`` (:data:`DISPLAY_NAMES`); an unknown name is returned unchanged."""
-    return DISPLAY_NAMES.get(method, method)
-
-
-def ordered_methods(names: Iterable[str]) -> list[str]:
-    """``names`` without repeats, registered methods first in :data:`METHODS` order, then unknown names in order
-    of first appearance."""
-    names = list(dict.fromkeys(names))
-    return [m for m in METHODS if m in names] + [m for m in names if m not in METHODS]
 
 
 def method_class(name: str) -> type[AttributionMethod]:

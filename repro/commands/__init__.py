@@ -47,7 +47,7 @@ def load_images(path: Path, input_shape: tuple[int, ...]) -> "np.ndarray":
     import numpy as np
 
     from repro.errors import ReproError
-    from repro.store import load_array
+    from repro.io import load_array
 
     raw = load_array(path, "images")
     if raw.ndim != 4 or tuple(raw.shape[1:]) != tuple(input_shape):
@@ -72,7 +72,7 @@ def load_targets(path: Path, n: int, num_classes: int) -> "np.ndarray":
     import numpy as np
 
     from repro.errors import ReproError
-    from repro.store import load_array
+    from repro.io import load_array
 
     targets = load_array(path, "targets")
     if targets.shape != (n,) or targets.dtype.kind not in "iu":

@@ -4,7 +4,7 @@ Images come as a ``.npy`` of raw RGB ``(N, H, W, 3)`` in ``[0, 255]`` at the mod
 optional ``.npy`` of ``N`` integer class indices (checked by :func:`repro.commands.load_images` /
 :func:`~repro.commands.load_targets`, as in ``repro evaluate``). The output ``.npz`` holds one ``(N, H, W[, C])``
 array per method, unnormalised, ready for ``repro evaluate``. Each map is cached under ``--cache`` keyed by model,
-weights, method, the method's full parameters (``method.params()``), the target and the image's content hash.
+weights, method, the method's full parameters, the target and the image's content hash (:mod:`repro.cache`).
 """
 
 from __future__ import annotations
@@ -61,9 +61,7 @@ def attribute_images(model, raw: np.ndarray, targets: np.ndarray | None, methods
     out = {}
     for name in tqdm(methods, desc="methods", unit="method"):
         method = make_method(name, seed)
-        params = method.params()
-        keys = [cache.key(model.name, weights_id, name, {**params, "target": int(t), "image": i})
-                for i, t in zip(ids, targets)]
+        keys = [cache.key(model.name, weights_id, method, i, int(t)) for i, t in zip(ids, targets)]
         try:
             out[name] = cache.get_or_compute(keys, lambda todo: method(model, x[todo], targets[todo]))
         finally:
@@ -73,7 +71,8 @@ def attribute_images(model, raw: np.ndarray, targets: np.ndarray | None, methods
 
 def run(args: argparse.Namespace) -> int:
     from repro.models import load_model
-    from repro.store import MapCache, atomic_write_npz
+    from repro.cache import MapCache
+    from repro.io import atomic_write_npz
 
     model = load_model(args.model, args.weights)
     raw = load_images(args.images, model.input_shape)

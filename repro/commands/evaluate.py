@@ -4,7 +4,7 @@ Inputs: ``--images`` a ``.npy`` of raw RGB ``(N, H, W, 3)`` in ``[0, 255]`` at t
 here with the model's own preprocessing); ``--maps`` a ``.npy`` ``(N, H, W[, C])`` (or coarser, resized
 bilinearly) or a ``.npz`` with one such array per method name (all methods go through the engine in one pass);
 ``--targets`` an optional ``.npy`` of ``N`` class indices (default: the model's top-1). Output: the results table
-(``repro.store.RESULT_COLUMNS``, one row per image x method; ``image_id`` is ``<images file stem>:<row>``).
+(:data:`repro.results.RESULT_COLUMNS`, one row per image x method; ``image_id`` is ``<images file stem>:<row>``).
 
 The command is split so its core takes an :class:`~repro.models.ImageModel`: :func:`load_inputs` checks the files
 (every error names the file), :func:`evaluate_inputs` runs :func:`repro.criteria.evaluate_methods`.
@@ -19,7 +19,7 @@ import numpy as np
 
 from repro.commands import load_images, load_targets, positive_int, steps_arg
 from repro.errors import ReproError
-from repro.store import load_array
+from repro.io import load_array
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -90,9 +90,10 @@ def evaluate_inputs(model, raw: np.ndarray, maps: dict[str, np.ndarray], targets
         model: ImageModel. raw: ``(N, H, W, 3)`` raw RGB. maps: method -> maps ``(N, ...)``.
         targets: ``(N,)`` or ``None`` (top-1). image_prefix: ``image_id`` is ``f"{image_prefix}:{row}"``.
     Returns:
-        rows with the columns of :data:`repro.store.RESULT_COLUMNS` (``label`` is -1: unknown) plus ``steps``.
+        rows with the columns of :data:`repro.results.RESULT_COLUMNS` (``label`` is -1: unknown), image-major.
     """
     from repro.criteria import evaluate_methods
+    from repro.results import rows_from_results
     from repro.models import top1_targets
 
     x = model.preprocess(raw)
@@ -100,18 +101,13 @@ def evaluate_inputs(model, raw: np.ndarray, maps: dict[str, np.ndarray], targets
         targets = top1_targets(model.predict(x, batch_size=batch_size))
     results = evaluate_methods(model, x, maps, model.baseline, targets, steps=steps, batch_size=batch_size,
                                score=score, progress=progress)
-    rows = []
-    for name, res in results.items():
-        for row in res.to_rows(method=name):
-            row["image_id"] = f"{image_prefix}:{row.pop('image')}"
-            row["label"] = -1
-            rows.append(row)
-    return rows
+    ids = [f"{image_prefix}:{i}" for i in range(len(raw))]
+    return rows_from_results(ids, np.full(len(raw), -1), results)
 
 
 def run(args: argparse.Namespace) -> int:
     from repro.models import load_model
-    from repro.store import write_results
+    from repro.results import write_results
 
     model = load_model(args.model, args.weights)
     raw, maps, targets = load_inputs(args.images, args.maps, args.targets, model.input_shape, model.num_classes)

@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     from repro.commands.reproduce import finish
     from repro.errors import ReproError
     from repro.pipeline import merge_runs
-    from repro.store import read_json
+    from repro.io import read_json
 
     results = merge_runs(args.shards, args.out)
     print(f"[repro] merged {len(args.shards)} shard(s) into {results}")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from repro.attributions import METHODS
 from repro.commands import nonneg_int, positive_int, steps_arg
-from repro.pipeline import PROFILES, make_config, open_study, parse_shard, run_study
+from repro.config import PROFILES, make_config, parse_shard
+from repro.pipeline import open_study, run_study
 
 
 def add_study_arguments(p: argparse.ArgumentParser) -> None:
@@ -68,7 +69,7 @@ def finish(out: Path, results: Path, profile: str) -> int:
     """Figures and claims, redone only when ``results.csv`` changed (a finished run re-run is a no-op)."""
     from repro.claims import check_claims
     from repro.figures import draw_all
-    from repro.store import atomic_write_text
+    from repro.io import atomic_write_text
 
     stamp = out / ".finished"
     digest = hashlib.sha1(results.read_bytes()).hexdigest()

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from repro.embedded.sanity import run_sanity
     from repro.embedded.train import report_path, train, write_report
     from repro.errors import ReproError
-    from repro.store import read_json
+    from repro.io import read_json
 
     if args.sanity_only:
         rpath = report_path(args.out)

@@ -6,7 +6,7 @@ Usage::
     res = evaluate(model, images, maps, baseline, targets, steps=100, batch_size=64, score="probability")
     res.n_ord, res.s_ord, res.tpn, res.tps      # (P,) float64 (P = N maps by default), NaN where res.reason[i] says why
     res.curves[i].tpn_top.x, res.curves[i].tpn_top.y   # k and R_m of the TPN top curve of image i
-    rows = res.to_rows(method="saliency")       # one dict per image for the results table
+    rows = rows_from_results(ids, labels, {"saliency": res})   # results-table rows (repro.results)
 
     # several methods on the same images in ONE engine pass (images are not duplicated):
     by_method = evaluate_methods(model, images, {"saliency": m1, "gradcam": m2}, baseline, targets)
@@ -109,19 +109,6 @@ class CriteriaResult:
                               pick(self.yb), pick(self.num_positive), [self.reason[i] for i in rows],
                               [self.curves[i] for i in rows], pick(self.image_index), pick(self.targets),
                               self.steps, self.num_forwards)
-
-    def to_rows(self, **extra: Any) -> list[dict[str, Any]]:
-        """One dict per (image, map): ``image, target, n_ord, s_ord, one_minus_s_ord, tpn, tps, y0, yb,
-        num_positive, steps, reason`` plus the ``extra`` columns (e.g. ``method="saliency"``)."""
-        rows = []
-        for i in range(len(self)):
-            rows.append({**extra, "image": int(self.image_index[i]), "target": int(self.targets[i]),
-                         "n_ord": float(self.n_ord[i]), "s_ord": float(self.s_ord[i]),
-                         "one_minus_s_ord": float(1.0 - self.s_ord[i]), "tpn": float(self.tpn[i]),
-                         "tps": float(self.tps[i]), "y0": float(self.y0[i]), "yb": float(self.yb[i]),
-                         "num_positive": int(self.num_positive[i]),
-                         "steps": "exact" if self.steps is None else self.steps, "reason": self.reason[i]})
-        return rows
 
 
 def evaluate(model: Any, images: np.ndarray, maps: np.ndarray, baseline: np.ndarray | None = None,

@@ -166,8 +166,8 @@ def format_manifest(rows: Iterable[ManifestRow]) -> str:
 
 
 def write_manifest(rows: Iterable[ManifestRow], path: str | os.PathLike) -> Path:
-    """Write :func:`format_manifest` to ``path`` atomically (:func:`repro.store.atomic_write_text`)."""
-    from repro.store import atomic_write_text
+    """Write :func:`format_manifest` to ``path`` atomically (:func:`repro.io.atomic_write_text`)."""
+    from repro.io import atomic_write_text
 
     return atomic_write_text(path, format_manifest(rows))
 

@@ -74,8 +74,8 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], suffix: str) -
 
 
 def write_report(path: str | Path, report: dict[str, Any]) -> None:
-    """Write ``report`` as indented, key-sorted JSON, atomically (:func:`repro.store.atomic_write_json`)."""
-    from repro.store import atomic_write_json
+    """Write ``report`` as indented, key-sorted JSON, atomically (:func:`repro.io.atomic_write_json`)."""
+    from repro.io import atomic_write_json
 
     atomic_write_json(path, report)
 

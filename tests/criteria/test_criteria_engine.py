@@ -204,10 +204,15 @@ def test_y0_not_positive_gives_nan_tpn_tps_with_reason():
     assert res.n_ord[0] == 0 and res.s_ord[0] == 0
 
 
-def test_to_rows(exact):
-    rows = exact.to_rows(method="m")
-    assert len(rows) == 5 and rows[2]["num_positive"] == 0 and rows[2]["reason"] == REASON_NO_POSITIVE
-    assert rows[0]["method"] == "m" and rows[0]["one_minus_s_ord"] == pytest.approx(1 - exact.s_ord[0])
+def test_rows_from_results(exact):
+    from repro.results import RESULT_COLUMNS, rows_from_results
+
+    ids = [f"i{k}" for k in range(5)]
+    rows = rows_from_results(ids, [7] * 5, {"m": exact, "n": exact})
+    assert len(rows) == 10 and all(list(r) == list(RESULT_COLUMNS) for r in rows)
+    assert [(r["image_id"], r["method"]) for r in rows[:4]] == [("i0", "m"), ("i0", "n"), ("i1", "m"), ("i1", "n")]
+    assert rows[4]["num_positive"] == 0 and rows[4]["reason"] == REASON_NO_POSITIVE and rows[4]["label"] == 7
+    assert rows[0]["one_minus_s_ord"] == 1 - exact.s_ord[0] and rows[0]["target"] == exact.targets[0]
 
 
 def test_input_errors(cnn, data):

@@ -9,7 +9,7 @@ from repro.cli import main
 from repro.commands.evaluate import evaluate_inputs, load_inputs
 from repro.criteria import evaluate
 from repro.errors import ReproError
-from repro.store import RESULT_COLUMNS, read_results
+from repro.results import RESULT_COLUMNS, read_results
 from repro.testing import random_images, small_cnn
 
 SHAPE = (6, 6, 3)

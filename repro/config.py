@@ -1,0 +1,136 @@
+"""Every setting of a study run, and the rules that keep a run directory consistent with its settings.
+
+A :class:`StudyConfig` is recorded in ``OUT/config.json`` when a run starts; reopening the directory with settings
+that would change any number is refused (:func:`check_same_settings`), while settings that only change speed or
+which shard runs (:data:`NON_RESULT_FIELDS`) may differ.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from repro.attributions import METHODS
+from repro.errors import ReproError
+
+PROFILES: tuple[str, ...] = ("embedded", "paper")
+EMBEDDED_DEFAULT_IMAGES = 120
+QUICK: dict[str, int] = {"steps": 10, "ig_steps": 8, "sg_samples": 8}
+"""The smoke-run preset (``--quick``): the one place where step counts are capped for fast runs."""
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Every setting of a run. Fields in :data:`NON_RESULT_FIELDS` do not change any number."""
+
+    profile: str = "embedded"
+    model: str = "embedded"
+    weights: str | None = None
+    imagenet_dir: str | None = None
+    manifest: str | None = None
+    num_images: int | None = None
+    methods: tuple[str, ...] = tuple(METHODS)
+    steps: int | None = 100
+    score: str = "probability"
+    target: str = "top1"
+    seed: int = 0
+    ig_steps: int = 50
+    sg_samples: int = 50
+    sg_noise: float = 0.2
+    chunk_size: int = 16
+    batch_size: int = 64
+    num_examples: int = 4
+    shard: tuple[int, int] = (0, 1)
+
+    def method_overrides(self, name: str) -> dict:
+        """Constructor arguments of method ``name`` that this config sets (its other settings keep the method's
+        defaults; the map cache keys on the instance's full ``params()``, never on these overrides alone)."""
+        return {
+            "integrated_gradients": {"steps": self.ig_steps},
+            "smoothgrad": {"samples": self.sg_samples, "noise": self.sg_noise, "seed": self.seed},
+            "random": {"seed": self.seed},
+        }.get(name, {})
+
+
+NON_RESULT_FIELDS: tuple[str, ...] = ("imagenet_dir", "batch_size", "shard")
+"""Settings that never change a number: a run may be resumed or merged with different values."""
+
+
+def make_config(profile: str = "embedded", quick: bool = False, **overrides: Any) -> StudyConfig:
+    """A :class:`StudyConfig` for ``profile`` with ``overrides`` applied (``None`` values are ignored)."""
+    if profile not in PROFILES:
+        raise ReproError(f"unknown profile {profile!r}; choose one of {PROFILES}")
+    base: dict[str, Any] = {"profile": profile, "model": "embedded" if profile == "embedded" else "vgg16"}
+    if profile == "paper":
+        from repro.data.imagenet import REPO_MANIFEST
+
+        base.update(weights="imagenet", manifest=str(REPO_MANIFEST))
+    if quick:
+        base.update(QUICK)
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    if base.get("steps") == "exact":
+        base["steps"] = None
+    unknown = [m for m in base.get("methods", ()) if m not in METHODS]
+    if unknown:
+        raise ReproError(f"unknown method(s) {unknown}; choose from: {', '.join(METHODS)}")
+    if "methods" in base:
+        base["methods"] = tuple(base["methods"])
+    if base.get("steps") is not None and base["steps"] < 1:
+        raise ReproError(f"--steps must be >= 1, got {base['steps']}")
+    i, n = base.get("shard", (0, 1))
+    if not 0 <= i < n:
+        raise ReproError(f"shard index must satisfy 0 <= i < N, got {i}/{n}")
+    return StudyConfig(**base)
+
+
+def parse_shard(text: str | None, environ: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """``"i/N"`` -> ``(i, N)``; without text, a SLURM array job's index/count, else ``(0, 1)``."""
+    environ = os.environ if environ is None else environ
+    if text:
+        try:
+            i, n = (int(p) for p in text.split("/"))
+        except ValueError:
+            raise ReproError(f"--shard must look like i/N (e.g. 0/4), got {text!r}") from None
+        return i, n
+    if "SLURM_ARRAY_TASK_ID" in environ:
+        i = int(environ["SLURM_ARRAY_TASK_ID"]) - int(environ.get("SLURM_ARRAY_TASK_MIN", 0))
+        return i, int(environ.get("SLURM_ARRAY_TASK_COUNT", 1))
+    return 0, 1
+
+
+def method_params(cfg: StudyConfig) -> dict[str, dict]:
+    """Every method's full parameters under ``cfg`` (its defaults included), as its map cache key sees them."""
+    from repro.attributions import get_method
+
+    return {name: get_method(name, **cfg.method_overrides(name)).params() for name in cfg.methods}
+
+
+def config_record(cfg: StudyConfig, image_ids: Sequence[str]) -> dict[str, Any]:
+    """What ``config.json`` holds: every setting, every method's full parameters (so a changed default is a
+    changed setting) and the digest and count of the study's image ids."""
+    return {**dataclasses.asdict(cfg), "method_params": method_params(cfg), "image_ids_sha1": ids_digest(image_ids),
+            "num_image_ids": len(image_ids)}
+
+
+def ids_digest(ids: Sequence[str]) -> str:
+    """SHA-1 of the image ids joined by newlines: identifies the study's image list."""
+    return hashlib.sha1("\n".join(ids).encode()).hexdigest()
+
+
+def check_same_settings(where: Path, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """Raise :class:`ReproError` listing every result-determining setting that differs."""
+    skip = set(NON_RESULT_FIELDS)
+    diffs = [f"{k}: {old.get(k)!r} != {new.get(k)!r}" for k in sorted(set(old) | set(new))
+             if k not in skip and _norm(old.get(k)) != _norm(new.get(k))]
+    if diffs:
+        raise ReproError(f"{where} was made with different settings ({'; '.join(diffs)}); "
+                         "use another --out directory")
+
+
+def _norm(v: Any) -> Any:
+    return json.loads(json.dumps(v))

@@ -1,0 +1,187 @@
+"""Atomic file writes and checked reads: the one I/O layer of the package.
+
+``atomic_write_*(path, ...)`` write to a temporary file ``.<name>.*.tmp`` in the destination's own directory,
+flush and ``fsync`` it, then ``os.replace`` it over ``path`` (atomic on POSIX) and fsync the directory. A crash or
+an exception at any point leaves either the old file or the new one, never a torn file, and no temporary litter
+(the temporary file is removed on exceptions; after a hard kill a ``.<name>.*.tmp`` file may remain, which
+:func:`remove_stale_temporaries` deletes when a run is reopened).
+
+Reads name the file in every failure: :func:`read_json` and :func:`load_array` raise
+:class:`~repro.errors.ReproError` with the path and the problem, never a bare traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Iterator, Mapping
+
+import numpy as np
+
+from repro.errors import ReproError
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[IO]:
+    """Open a temporary file next to ``path``; on a clean exit it atomically replaces ``path``.
+
+    Args:
+        path: destination; its parent directory is created if missing.
+        mode: ``"w"`` (text, UTF-8 unless ``encoding`` is given) or ``"wb"``.
+        **kwargs: passed to :func:`open` (e.g. ``newline=""`` for csv).
+    Yields:
+        The open temporary file. If the ``with`` body raises, the temporary file is deleted and ``path`` is
+        left exactly as it was.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_open mode must be 'w' or 'wb', got {mode!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if mode == "w":
+        kwargs.setdefault("encoding", "utf-8")
+    try:
+        with os.fdopen(fd, mode, **kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_directory(path.parent)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically. Returns the path."""
+    with atomic_open(path, "wb") as f:
+        f.write(data)
+    return Path(path)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically. Returns the path."""
+    with atomic_open(path, "w") as f:
+        f.write(text)
+    return Path(path)
+
+
+def jsonable(value: Any) -> Any:
+    """``json.dumps`` fallback: numpy scalars and arrays, paths and sets as plain JSON values."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot store {type(value).__name__} value {value!r} as JSON")
+
+
+def to_json(obj: Any) -> str:
+    """Deterministic JSON text (sorted keys, numpy scalars/arrays converted, NaN written as ``NaN``)."""
+    return json.dumps(obj, sort_keys=True, indent=2, default=jsonable) + "\n"
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as deterministic JSON (see :func:`to_json`) atomically. Returns the path."""
+    return atomic_write_text(path, to_json(obj))
+
+
+def atomic_write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], compressed: bool = True) -> Path:
+    """Write ``arrays`` (name -> array; names may contain ``/``) as an ``.npz`` atomically. Returns the path."""
+    buffer = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def atomic_write_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Write one array as ``.npy`` atomically. Returns the path."""
+    with atomic_open(path, "wb") as f:
+        np.save(f, np.asarray(array), allow_pickle=False)
+    return Path(path)
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file; :class:`ReproError` naming the file if it is missing or malformed."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReproError(f"{path}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise ReproError(f"{path}: line {exc.lineno}: malformed JSON ({exc.msg})") from None
+
+
+LOAD_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+"""What ``np.load`` (and reading an ``.npz`` member) raises on a corrupt, truncated, pickled or foreign file."""
+
+
+def load_array(path: str | os.PathLike, what: str, allow_npz: bool = False) -> np.ndarray | dict[str, np.ndarray]:
+    """``np.load`` of a ``.npy`` (or, with ``allow_npz``, an ``.npz``) whose every failure names the file.
+
+    Args:
+        path: the file. what: what it holds, for messages (``"images"``, ``"targets"``, ``"cached map"``...).
+        allow_npz: accept an ``.npz`` archive, read eagerly into ``{name: array}``; otherwise an archive is refused.
+    Returns:
+        The array, or ``{name: array}`` for an ``.npz`` when ``allow_npz`` is set.
+    Raises:
+        ReproError: the file is missing, is a directory, is not a readable ``.npy``/``.npz`` (corrupt, truncated,
+            pickled objects), or is an ``.npz`` when ``allow_npz`` is not set. The message names the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ReproError(f"{path}: {what} file not found")
+    if path.is_dir():
+        raise ReproError(f"{path}: {what} is a directory, expected a file")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                if not allow_npz:
+                    raise ReproError(f"{path}: {what} is an .npz archive, expected a single .npy array")
+                return {name: loaded[name] for name in loaded.files}
+        return loaded
+    except FileNotFoundError:
+        raise ReproError(f"{path}: {what} file not found") from None
+    except LOAD_ERRORS as exc:
+        raise ReproError(f"{path}: cannot read {what} ({exc.__class__.__name__}: {exc})") from None
+
+
+def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:
+    """Delete ``.<name>.*.tmp`` files that a hard-killed atomic write left in ``directory``; returns them."""
+    removed = []
+    for tmp in Path(directory).glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed

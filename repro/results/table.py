@@ -1,0 +1,279 @@
+"""The results table ``results.csv``: its schema, its rows, and the one reader and writer of it.
+
+One row per (image, method), columns :data:`RESULT_COLUMNS` in that order (extra columns, if any, follow as
+strings). Floats are written with ``repr`` so that they read back bit for bit; NaN is written ``nan``.
+
+* :func:`rows_from_results` builds the rows from :class:`~repro.criteria.CriteriaResult` objects (the only place a
+  row is built), image-major: the methods of one image are adjacent, in the order given.
+* :func:`write_results` / :func:`read_results` write and read the file (atomic write; every read error names the
+  file, the line and the column); :class:`ResultsTable` is the typed, pandas-free view the claims, figures and
+  notebook use.
+* :func:`concat_tables` joins tables with the same columns (chunk assembly, shard merges).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import numpy as np
+
+from repro.errors import ReproError
+from repro.io import atomic_write_text
+from repro.vocabulary import ordered_methods
+
+if TYPE_CHECKING:
+    from repro.criteria.api import CriteriaResult
+
+RESULT_COLUMNS: tuple[str, ...] = (
+    "image_id", "method", "target", "label", "y0", "yb", "num_positive",
+    "n_ord", "s_ord", "one_minus_s_ord", "tpn", "tps", "reason",
+)
+"""Columns of ``results.csv`` in order (the pipeline's contract)."""
+
+INT_COLUMNS: tuple[str, ...] = ("target", "label", "num_positive")
+FLOAT_COLUMNS: tuple[str, ...] = ("y0", "yb", "n_ord", "s_ord", "one_minus_s_ord", "tpn", "tps")
+STRING_COLUMNS: tuple[str, ...] = ("image_id", "method", "reason")
+
+def _format_cell(name: str, value: Any) -> str:
+    if name in FLOAT_COLUMNS:
+        return repr(float(value))
+    if name in INT_COLUMNS:
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"column {name!r} needs an integer, got {value!r}")
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _typed_column(name: str, values: Sequence[Any]) -> np.ndarray:
+    """One column as its typed array: ``float64`` for :data:`FLOAT_COLUMNS`, ``int64`` for :data:`INT_COLUMNS`,
+    ``object`` (str) for the rest. Raises ``ValueError``/``TypeError`` on a value that does not convert."""
+    if name in FLOAT_COLUMNS:
+        return np.array([float(v) for v in values], dtype=np.float64)
+    if name in INT_COLUMNS:
+        return np.array([int(v) for v in values], dtype=np.int64)
+    return np.array([str(v) for v in values], dtype=object)
+
+
+def _parse_float(text: str) -> float:
+    text = text.strip()
+    if text == "" or text.lower() == "nan":
+        return math.nan
+    return float(text)
+
+
+@dataclass
+class ResultsTable:
+    """The tidy results table as typed numpy columns (no pandas).
+
+    Attributes:
+        columns: name -> 1-D array; float columns ``float64`` (NaN where a criterion is undefined), integer
+            columns ``int64``, the rest ``object`` (str).
+        path: the file it was read from, if any (used in error messages).
+    """
+
+    columns: dict[str, np.ndarray]
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        lengths = {name: len(col) for name, col in self.columns.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"results columns differ in length: {lengths}")
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Mapping[str, Any]], path: Path | None = None) -> "ResultsTable":
+        """Build a table from dict rows (missing optional values are errors: every row needs every column)."""
+        names = _column_names(rows)
+        columns: dict[str, np.ndarray] = {}
+        for name in names:
+            values = [row.get(name, "" if name == "reason" else None) for row in rows]
+            if any(v is None for v in values):
+                raise ValueError(f"column {name!r} is missing from some rows")
+            columns[name] = _typed_column(name, values)
+        return cls(columns, path)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def column(self, name: str) -> np.ndarray:
+        """One column; :class:`ReproError` listing the available columns if ``name`` is unknown."""
+        if name not in self.columns:
+            where = f"{self.path}: " if self.path else ""
+            raise ReproError(f"{where}no column {name!r}; columns are {', '.join(self.columns)}")
+        return self.columns[name]
+
+    @property
+    def methods(self) -> list[str]:
+        """Methods present, in the registry's (paper's) order, unknown names after in order of appearance."""
+        return ordered_methods(self.column("method").tolist())
+
+    @property
+    def image_ids(self) -> list[str]:
+        """Image ids in order of first appearance."""
+        return list(dict.fromkeys(self.column("image_id").tolist()))
+
+    def filter(self, **equals: Any) -> "ResultsTable":
+        """Rows where every given column equals the given value, e.g. ``table.filter(method="lrp")``."""
+        keep = np.ones(len(self), dtype=bool)
+        for name, value in equals.items():
+            keep &= self.column(name) == value
+        return ResultsTable({k: v[keep] for k, v in self.columns.items()}, self.path)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The table as a list of dicts (Python scalars)."""
+        names = list(self.columns)
+        return [{n: self.columns[n][i].item() if isinstance(self.columns[n][i], np.generic) else self.columns[n][i]
+                 for n in names} for i in range(len(self))]
+
+    def pivot(self, criterion: str) -> tuple[list[str], list[str], np.ndarray]:
+        """Wide view of one column: ``(image_ids, methods, matrix)`` with ``matrix[i, j]`` the value for
+        image ``image_ids[i]`` and method ``methods[j]``; NaN where the pair has no row or an undefined value.
+
+        Raises:
+            ReproError: if an (image, method) pair occurs twice.
+        """
+        values = np.asarray(self.column(criterion), dtype=np.float64)
+        image_ids, methods = self.image_ids, self.methods
+        row_of = {img: i for i, img in enumerate(image_ids)}
+        col_of = {m: j for j, m in enumerate(methods)}
+        matrix = np.full((len(image_ids), len(methods)), np.nan)
+        seen = np.zeros(matrix.shape, dtype=bool)
+        for img, method, value in zip(self.column("image_id"), self.column("method"), values):
+            i, j = row_of[img], col_of[method]
+            if seen[i, j]:
+                where = f"{self.path}: " if self.path else ""
+                raise ReproError(f"{where}duplicate row for image {img!r} and method {method!r}")
+            seen[i, j] = True
+            matrix[i, j] = value
+        return image_ids, methods, matrix
+
+
+def _column_names(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    extra: dict[str, None] = {}
+    for row in rows:
+        for name in row:
+            if name not in RESULT_COLUMNS:
+                extra[name] = None
+    return list(RESULT_COLUMNS) + list(extra)
+
+
+def results_text(rows: Sequence[Mapping[str, Any]] | ResultsTable) -> str:
+    """The CSV text of a results table (header, then one line per row; ``\\n`` line ends).
+
+    Args:
+        rows: dict rows with at least :data:`RESULT_COLUMNS` (``reason`` may be omitted: ``''``), or a
+            :class:`ResultsTable`. Extra keys become extra columns after the standard ones.
+    Raises:
+        ValueError: a row lacks a required column or an integer column holds a non-integer.
+    """
+    if isinstance(rows, ResultsTable):
+        rows = rows.rows()
+    names = _column_names(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    for n, row in enumerate(rows):
+        missing = [c for c in RESULT_COLUMNS if c != "reason" and c not in row]
+        if missing:
+            raise ValueError(f"results row {n} lacks columns {missing}")
+        writer.writerow([_format_cell(name, row.get(name, "")) for name in names])
+    return buffer.getvalue()
+
+
+def write_results(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]] | ResultsTable) -> Path:
+    """Write :func:`results_text` of ``rows`` to ``path`` atomically; returns the path."""
+    return atomic_write_text(path, results_text(rows))
+
+
+def read_results(path: str | os.PathLike) -> ResultsTable:
+    """Read ``results.csv`` into a :class:`ResultsTable`.
+
+    Raises:
+        ReproError: the file is missing, lacks required columns, or a cell of a numeric column is not a number
+            (the message names the file, the line and the column).
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.csv"
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except FileNotFoundError:
+        raise ReproError(f"{path}: results table not found (run `repro reproduce` first)") from None
+    with handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise ReproError(f"{path}: empty file, expected a header with columns {', '.join(RESULT_COLUMNS)}")
+        missing = [c for c in RESULT_COLUMNS if c not in header]
+        if missing:
+            raise ReproError(f"{path}: missing columns {', '.join(missing)}")
+        if len(set(header)) != len(header):
+            raise ReproError(f"{path}: duplicate column names in header {header}")
+        raw: dict[str, list] = {name: [] for name in header}
+        for row in reader:
+            line = reader.line_num
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise ReproError(f"{path}: line {line}: {len(row)} fields, expected {len(header)}")
+            for name, cell in zip(header, row):
+                try:
+                    if name in FLOAT_COLUMNS:
+                        value: Any = _parse_float(cell)
+                    elif name in INT_COLUMNS:
+                        value = int(cell)
+                    else:
+                        value = cell
+                except ValueError:
+                    kind = "number" if name in FLOAT_COLUMNS else "integer"
+                    raise ReproError(f"{path}: line {line}: column {name!r}: malformed {kind} {cell!r}") from None
+                raw[name].append(value)
+    return ResultsTable({name: _typed_column(name, values) for name, values in raw.items()}, path)
+
+
+def rows_from_results(image_ids: Sequence[str], labels: Sequence[int] | np.ndarray,
+                      results: Mapping[str, "CriteriaResult"]) -> list[dict[str, Any]]:
+    """The results rows of ``N`` images: image-major, then the methods in the order of ``results``.
+
+    Args:
+        image_ids: ``(N,)`` ids. labels: ``(N,)`` ground-truth classes (``-1``: unknown).
+        results: method -> :class:`~repro.criteria.CriteriaResult` with one row per image, in image order.
+    Returns:
+        dicts with exactly the columns :data:`RESULT_COLUMNS`; ``target`` is the class the criteria read
+        (``result.targets``), ``one_minus_s_ord`` is ``1 - s_ord``.
+    """
+    n = len(image_ids)
+    for name, res in results.items():
+        if len(res) != n:
+            raise ValueError(f"results of method {name!r} have {len(res)} rows for {n} images")
+    rows = []
+    for i in range(n):
+        for name, res in results.items():
+            rows.append({
+                "image_id": str(image_ids[i]), "method": name, "target": int(res.targets[i]),
+                "label": int(labels[i]), "y0": float(res.y0[i]), "yb": float(res.yb[i]),
+                "num_positive": int(res.num_positive[i]), "n_ord": float(res.n_ord[i]),
+                "s_ord": float(res.s_ord[i]), "one_minus_s_ord": float(1.0 - res.s_ord[i]),
+                "tpn": float(res.tpn[i]), "tps": float(res.tps[i]), "reason": res.reason[i],
+            })
+    return rows
+
+
+def concat_tables(tables: Sequence[ResultsTable]) -> ResultsTable:
+    """The rows of ``tables`` one after the other; every table must have the same columns in the same order.
+
+    Raises:
+        ReproError: naming the first table (by its path) whose columns differ.
+    """
+    if not tables:
+        raise ValueError("concat_tables needs at least one table")
+    names = list(tables[0].columns)
+    for t in tables[1:]:
+        if list(t.columns) != names:
+            raise ReproError(f"{t.path}: columns {list(t.columns)} differ from {tables[0].path}'s {names}")
+    return ResultsTable({n: np.concatenate([t.columns[n] for t in tables]) for n in names}, None)

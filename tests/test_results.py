@@ -1,0 +1,109 @@
+"""The results table: schema, exact round trip, typed columns, errors naming the file (repro/results/table.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from repro.errors import ReproError
+from repro.results import RESULT_COLUMNS, ResultsTable, concat_tables, read_results, results_text, write_results
+
+
+# ------------------------------------------------------------------------------------------------ results table
+
+def _row(image_id, method, **values):
+    row = dict(image_id=image_id, method=method, target=3, label=-1, y0=0.9, yb=0.1, num_positive=10,
+               n_ord=0.25, s_ord=-0.5, one_minus_s_ord=1.5, tpn=0.1, tps=0.2, reason="")
+    row.update(values)
+    return row
+
+
+def test_results_round_trip_is_exact(tmp_path):
+    rows = [
+        _row("img_1", "saliency", y0=0.1 + 0.2, n_ord=1 / 3),
+        _row("img_1", "lrp", n_ord=float("nan"), s_ord=float("nan"), reason="no positive attribution",
+             num_positive=0),
+        _row("img, 2", "saliency", label=7, tpn=np.float32(0.3)),
+    ]
+    write_results(tmp_path / "results.csv", rows)
+    table = read_results(tmp_path)  # a directory means <dir>/results.csv
+    assert list(table.columns)[: len(RESULT_COLUMNS)] == list(RESULT_COLUMNS)
+    assert len(table) == 3
+    assert table.column("y0")[0] == 0.1 + 0.2  # repr round trip, bit for bit
+    assert table.column("n_ord")[0] == 1 / 3
+    assert math.isnan(table.column("n_ord")[1]) and table.column("reason")[1] == "no positive attribution"
+    assert table.column("tpn")[2] == float(np.float32(0.3))
+    assert table.column("label").tolist() == [-1, -1, 7]
+    assert table.column("num_positive").dtype == np.int64
+    assert table.image_ids == ["img_1", "img, 2"]
+    assert table.methods == ["saliency", "lrp"]  # the registry's order, not the file's
+
+
+def test_extra_columns_kept_and_reason_optional(tmp_path):
+    rows = [_row("a", "random", shard="0/2")]
+    del rows[0]["reason"]
+    write_results(tmp_path / "r.csv", rows)
+    table = read_results(tmp_path / "r.csv")
+    assert table.column("shard").tolist() == ["0/2"] and table.column("reason").tolist() == [""]
+
+
+def test_write_results_rejects_incomplete_rows(tmp_path):
+    row = _row("a", "lrp")
+    del row["tpn"]
+    with pytest.raises(ValueError, match=r"row 0 lacks columns \['tpn'\]"):
+        write_results(tmp_path / "r.csv", [row])
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_read_results_errors_name_file_line_and_column(tmp_path):
+    with pytest.raises(ReproError, match=r"nothere.csv: results table not found"):
+        read_results(tmp_path / "nothere.csv")
+    path = tmp_path / "r.csv"
+    path.write_text("image_id,method,target\n")
+    with pytest.raises(ReproError, match=r"r.csv: missing columns label, y0, yb"):
+        read_results(path)
+    write_results(path, [_row("a", "lrp"), _row("b", "lrp")])
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2].replace("0.25", "0.2.5")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ReproError, match=r"r.csv: line 3: column 'n_ord': malformed number '0.2.5'"):
+        read_results(path)
+    lines[2] = lines[2].replace("0.2.5", "0.25").replace("b,lrp,3", "b,lrp,three")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ReproError, match=r"line 3: column 'target': malformed integer 'three'"):
+        read_results(path)
+    path.write_text(lines[0] + "\nonly,two\n")
+    with pytest.raises(ReproError, match=r"line 2: 2 fields, expected 13"):
+        read_results(path)
+    path.write_text("")
+    with pytest.raises(ReproError, match="empty file"):
+        read_results(path)
+
+
+def test_filter_pivot_and_duplicates():
+    rows = [_row("a", "saliency", tpn=1.0), _row("a", "lrp", tpn=2.0), _row("b", "lrp", tpn=float("nan")),
+            _row("c", "saliency", tpn=4.0)]
+    table = ResultsTable.from_rows(rows)
+    assert table.filter(method="lrp").column("image_id").tolist() == ["a", "b"]
+    assert len(table.filter(method="lrp", image_id="b")) == 1
+    images, methods, matrix = table.pivot("tpn")
+    assert images == ["a", "b", "c"] and methods == ["saliency", "lrp"]
+    np.testing.assert_array_equal(matrix, [[1.0, 2.0], [np.nan, np.nan], [4.0, np.nan]])
+    with pytest.raises(ReproError, match="no column 'nope'"):
+        table.column("nope")
+    dup = ResultsTable.from_rows(rows + [_row("a", "lrp")])
+    with pytest.raises(ReproError, match="duplicate row for image 'a' and method 'lrp'"):
+        dup.pivot("tpn")
+
+
+def test_results_columns_typed_the_same_from_rows_and_from_file(tmp_path):
+    row = {"image_id": "a", "method": "lrp", "target": 3, "label": 1, "y0": 0.5, "yb": 0.25, "num_positive": 7,
+           "n_ord": float("nan"), "s_ord": 0.1, "one_minus_s_ord": 0.9, "tpn": 0.2, "tps": 0.3}
+    table = ResultsTable.from_rows([row])
+    back = read_results(write_results(tmp_path / "r.csv", [row]))
+    for name in RESULT_COLUMNS:
+        assert table.column(name).dtype == back.column(name).dtype, name
+    assert table.column("target").dtype == np.int64 and table.column("y0").dtype == np.float64
+    assert table.column("method").dtype == object
