@@ -28,7 +28,7 @@ Differences", ICML 2017 (RevealCancel: Sec. 3.5.3).
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -85,7 +85,7 @@ def _check_chain(keras_model) -> None:
                              f"{cfg['name']!r} is fed by {inbound}, expected [{prev['name']!r}]")
 
 
-def keras_to_deeplift_config(keras_model) -> list[dict]:
+def keras_to_deeplift_config(keras_model: Any) -> list[dict]:
     """The ``model_config`` list ``convert_sequential_model`` expects, built from the live layers of a chain model.
 
     Args:
@@ -154,6 +154,17 @@ class _GraphKernel:
     ``shape`` deeplift reads. :func:`open_session` loads the values.
     """
 
+    _conversion_registered: ClassVar[bool] = False
+    """Whether TensorFlow already converts this class to its variable (a process-wide registration)."""
+
+    @classmethod
+    def register_conversion(cls, tf1) -> None:
+        """Teach TensorFlow to convert a kernel proxy to its variable; once per process (later calls do nothing)."""
+        if not cls._conversion_registered:
+            tf1.register_tensor_conversion_function(
+                cls, lambda v, dtype=None, name=None, as_ref=False: tf1.convert_to_tensor(v.value))
+            cls._conversion_registered = True
+
     def __init__(self, kernel: np.ndarray, tf1):
         self.shape = kernel.shape
         self.numpy = np.asarray(kernel, np.float32)
@@ -166,14 +177,7 @@ class _GraphKernel:
     __rmul__ = __mul__
 
 
-def _register_graph_kernel(tf1) -> None:
-    if not getattr(_GraphKernel, "_registered", False):
-        tf1.register_tensor_conversion_function(
-            _GraphKernel, lambda v, dtype=None, name=None, as_ref=False: tf1.convert_to_tensor(v.value))
-        _GraphKernel._registered = True
-
-
-def open_session(deeplift_model) -> "tf.compat.v1.Session":  # noqa: F821
+def open_session(deeplift_model: Any) -> "tf.compat.v1.Session":  # noqa: F821
     """Create the session deeplift will use (``deeplift.util._SESS``), initialise its variables and load the
     kernels; the numpy copies are then dropped."""
     import deeplift.util
@@ -187,11 +191,11 @@ def open_session(deeplift_model) -> "tf.compat.v1.Session":  # noqa: F821
         if isinstance(kernel, _GraphKernel) and kernel.numpy is not None:
             kernel.value.load(kernel.numpy, sess)
             kernel.numpy = None
-    deeplift.util._SESS = sess
+    deeplift.util._SESS = sess  # deeplift 0.6.13 reads its session from this module global; no public setter
     return sess
 
 
-def convert(model_config: list[dict], nonlinear_mode: str = "RevealCancel"):
+def convert(model_config: list[dict], nonlinear_mode: str = "RevealCancel") -> Any:
     """A deeplift ``SequentialModel`` from :func:`keras_to_deeplift_config`'s list (graph mode must be on).
 
     Does what ``kerasapi_conversion.convert_sequential_model`` does (deeplift ``Input`` layer, then
@@ -213,7 +217,7 @@ def convert(model_config: list[dict], nonlinear_mode: str = "RevealCancel"):
         config=model_config, name="", verbose=False, nonlinear_mxts_mode=mode,
         dense_mxts_mode=core.DenseMxtsMode.Linear, conv_mxts_mode=core.ConvMxtsMode.Linear,
         maxpool_deeplift_mode=kc.default_maxpool_deeplift_mode, converted_layers=layers)
-    _register_graph_kernel(tf1)
+    _GraphKernel.register_conversion(tf1)
     for layer in layers:
         if isinstance(getattr(layer, "kernel", None), np.ndarray):
             layer.kernel = _GraphKernel(layer.kernel, tf1)

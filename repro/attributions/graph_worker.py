@@ -7,19 +7,25 @@ isolation, never a ``fork`` of a process with TensorFlow initialised, and no re-
 talking over a socket pair (``multiprocessing.connection``)::
 
     parent (eager)                                   worker (graph mode, fresh interpreter)
-    DeepLIFT: layer list + numpy weights     --->    disable eager; deeplift model from the list
-    LRP: model.to_json() + tmp .h5 weights   --->    disable eager; model_from_json; load_weights
-                                             <---    "ready"  (graph built once: VGG16 ~20-60 s)
-    ("attribute", x[batch], targets[batch])  --->    maps = scorer(x, targets)
+    {method, settings, batch_size, arrays,   --->    disable eager; score = WORKER_METHODS[method].build(...)
+     model payload}                          <---    ("ready", None)  (graph built once: VGG16 ~20-60 s)
+    ("attribute", x[batch], targets[batch])  --->    maps = score(x, targets)
                                              <---    ("ok", maps) | ("error", message)
 
-The weights are serialised once per worker (VGG16: 528 MB) and the temporary file is deleted as soon as the worker
-is ready. DeepLIFT's layer list is built and validated in the parent, so an unsupported model fails before any
-process starts. A worker serves any number of batches and is closed by :meth:`GraphWorker.close`, by
-:func:`close_workers`, when its Keras model is garbage-collected, or at interpreter exit. It snapshots the weights
-at start: after changing them, call :func:`close_workers`. Errors in the worker come back as
-:class:`~repro.errors.ReproError` naming the method and the problem; a worker that dies or exceeds its timeout is
-detected by polling, never waited on forever.
+Each method's knowledge is one :class:`WorkerSpec` of :data:`WORKER_METHODS`; nothing else branches on its name:
+``payload(keras_model, tmp_dir)`` is the model as sent (DeepLIFT: the layer list with numpy weights, built and
+validated in the parent, so an unsupported model fails before any process starts; LRP: ``model.to_json()`` and a
+temporary ``.h5`` weights file, deleted once the worker is ready); ``arrays(image_model, params)`` the scorer's
+start arrays (DeepLIFT: ``reference``, the baseline; LRP: ``input_bounds``, the z^B pixel box or ``None``);
+``settings`` the method's settings passed on to ``build(payload, arrays, batch_size, **settings) -> score``, which
+runs in the worker with graph mode on.
+
+Contract: :meth:`GraphWorker.attribute` gives float32 maps ``(N, H, W, C)`` for model-space ``x`` and ``targets``;
+``batch_size`` changes speed, never the numbers. A worker snapshots the weights at start (after changing them, call
+:func:`close_workers`), serves any number of batches and is closed by :meth:`GraphWorker.close`, by
+:func:`close_workers`, when its Keras model is garbage-collected, or at interpreter exit. Errors in the worker come
+back as :class:`~repro.errors.ReproError` naming the method and the problem; a worker that dies or exceeds its
+timeout is detected by polling, never waited on forever.
 
 This is the only module that enters TF1 graph mode, and only inside a worker process.
 """
@@ -37,16 +43,22 @@ import tempfile
 import time
 import traceback
 import weakref
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import IO, TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from repro.attributions._common import check_positive_int
 from repro.attributions.base import AttributionMethod
+from repro.attributions.deeplift_adapter import deeplift_scorer, enter_graph_mode, keras_to_deeplift_config
+from repro.attributions.lrp import ANALYZERS, lrp_scorer, pixel_bounds
 from repro.batching import batch_slices
 from repro.errors import ReproError
+
+if TYPE_CHECKING:
+    from repro.models import ImageModel
 
 START_TIMEOUT_S = 1800.0
 """Seconds a worker may take to load the model and build its graph (LRP on VGG16: ~30-40 s on 2 busy cores)."""
@@ -56,30 +68,63 @@ _POLL_S = 0.5
 DEEPLIFT_RULES: tuple[str, ...] = ("RevealCancel", "Rescale")
 """DeepLIFT's rules for ReLUs (deeplift ``NonlinearMxtsMode`` names); the paper uses RevealCancel."""
 
+Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+# ------------------------------------------------------------------------------------------ the methods' table
+@dataclass(frozen=True)
+class WorkerSpec:
+    """One method's knowledge, parent and worker side (see the module docstring)."""
+
+    payload: Callable[[Any, Path], dict]  # parent: (keras_model, tmp_dir) -> the model as sent to the worker
+    arrays: Callable[[ImageModel, dict], dict]  # parent: (model, params) -> the scorer's start arrays
+    settings: tuple[str, ...]  # the params passed to ``build`` as keyword arguments
+    build: Callable[..., Scorer]  # worker: (payload, arrays, batch_size, **settings) -> score(x, targets)
+
+
+def _deeplift_build(payload: dict, arrays: dict, batch_size: int, nonlinear_mode: str) -> Scorer:
+    enter_graph_mode()
+    layers = payload.pop("layers")  # the scorer keeps no numpy copy of the weights once they are loaded
+    return deeplift_scorer(layers, arrays["reference"], nonlinear_mode=nonlinear_mode, batch_size=batch_size)
+
+
+def _lrp_payload(keras_model: Any, tmp: Path) -> dict:
+    weights_path = str(tmp / "weights.h5")
+    keras_model.save_weights(weights_path)
+    return {"model_json": keras_model.to_json(), "weights_path": weights_path}
+
+
+def _lrp_build(payload: dict, arrays: dict, batch_size: int, analyzer: str, epsilon: float) -> Scorer:
+    import tensorflow as tf
+
+    model = tf.keras.models.model_from_json(payload["model_json"])
+    model.load_weights(payload["weights_path"])
+    return lrp_scorer(model, analyzer=analyzer, epsilon=epsilon, input_bounds=arrays["input_bounds"])
+
+
+WORKER_METHODS: dict[str, WorkerSpec] = {
+    "deeplift": WorkerSpec(
+        payload=lambda keras_model, tmp: {"layers": keras_to_deeplift_config(keras_model)},
+        arrays=lambda model, params: {"reference": np.asarray(model.baseline, np.float32)},
+        settings=("nonlinear_mode",), build=_deeplift_build),
+    "lrp": WorkerSpec(
+        payload=_lrp_payload,
+        arrays=lambda model, params: {"input_bounds": pixel_bounds(model.preprocess, model.input_shape)
+                                      if params["input_rule"] == "bounded" else None},
+        settings=("analyzer", "epsilon"), build=_lrp_build),
+}
+"""Method name -> :class:`WorkerSpec`: the only place the worker's per-method knowledge lives."""
+
 
 # ----------------------------------------------------------------------------------------------- worker side
-def _build_scorer(spec: dict):
-    """In the worker: enter graph mode, build the method's graph once, and return its ``score(x, targets)``."""
+def _build_scorer(message: dict) -> Scorer:
+    """In the worker: enter graph mode and build the method's graph once (the message is consumed)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
     tf.compat.v1.disable_eager_execution()
-    params = spec["params"]
-    if spec["method"] == "deeplift":
-        from repro.attributions.deeplift_adapter import deeplift_scorer, enter_graph_mode
-
-        enter_graph_mode()
-        layers = spec.pop("layers")  # the scorer keeps no numpy copy of the weights once they are loaded
-        return deeplift_scorer(layers, spec["reference"], nonlinear_mode=params["nonlinear_mode"],
-                               batch_size=spec["batch_size"])
-    if spec["method"] == "lrp":
-        from repro.attributions.lrp import lrp_scorer
-
-        model = tf.keras.models.model_from_json(spec["model_json"])
-        model.load_weights(spec["weights_path"])
-        return lrp_scorer(model, analyzer=params["analyzer"], epsilon=params["epsilon"],
-                          input_bounds=spec["input_bounds"])
-    raise ReproError(f"graph worker: unknown method {spec['method']!r}")
+    build = WORKER_METHODS[message["method"]].build
+    return build(message.pop("model"), message["arrays"], message["batch_size"], **message["settings"])
 
 
 def _describe(exc: BaseException) -> str:
@@ -91,12 +136,11 @@ def _describe(exc: BaseException) -> str:
 
 
 def _serve(conn: Connection) -> None:
-    """Worker loop: receive the spec, build once, then answer ``("attribute", x, targets)`` until closed."""
+    """Worker loop: receive the start message, build once, then answer ``("attribute", x, targets)`` until closed."""
     quiet = io.StringIO()  # deeplift prints progress to stdout; keep the parent's stdout clean
     try:
-        spec = conn.recv()
         with contextlib.redirect_stdout(quiet):
-            score = _build_scorer(spec)
+            score = _build_scorer(conn.recv())
         conn.send(("ready", None))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises ReproError
         conn.send(("error", f"could not build the model: {_describe(exc)}"))
@@ -119,7 +163,7 @@ def _serve(conn: Connection) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- parent side
-def _spawn(worker: "GraphWorker", method: str) -> tuple[Connection, Any]:
+def _spawn(method: str) -> tuple[subprocess.Popen, Connection, IO[bytes]]:
     """Start ``python -m repro.attributions.graph_worker FD``: a fresh interpreter (the effect of the ``spawn``
     start method, without re-running the caller's ``__main__``, so scripts and notebooks need no main guard),
     connected by a socket pair. Its stderr goes to a temporary log quoted when it dies."""
@@ -132,15 +176,15 @@ def _spawn(worker: "GraphWorker", method: str) -> tuple[Connection, Any]:
     root = str(Path(repro.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     fd = child_conn.fileno()
-    worker.process = subprocess.Popen([sys.executable, "-m", "repro.attributions.graph_worker", str(fd)],
-                                      pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=log, env=env, close_fds=True,
-                                      start_new_session=True)  # Ctrl-C goes to the parent, which closes it
+    process = subprocess.Popen([sys.executable, "-m", "repro.attributions.graph_worker", str(fd)],
+                               pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=log, env=env, close_fds=True,
+                               start_new_session=True)  # Ctrl-C goes to the parent, which closes it
     child_conn.close()
-    return parent_conn, log
+    return process, parent_conn, log
 
 
-def _log_tail(log, chars: int = 600) -> str:
+def _log_tail(log: IO[bytes] | None, chars: int = 600) -> str:
     if log is None or log.closed:
         return ""
     with contextlib.suppress(Exception):
@@ -151,39 +195,49 @@ def _log_tail(log, chars: int = 600) -> str:
     return ""
 
 
+_WORKERS: dict[tuple, "GraphWorker"] = {}
+"""The persistent cache of :func:`get_worker`: cache key -> running worker (a worker removes itself on close)."""
+_ATEXIT_REGISTERED = False
+
+
 class GraphWorker:
     """One spawned graph-mode process serving one (method, settings, model). See the module docstring.
 
     Args:
-        method: ``"deeplift"`` or ``"lrp"``.
+        method: a key of :data:`WORKER_METHODS` (``"deeplift"`` or ``"lrp"``).
         keras_model: the eager ``tf.keras`` classifier (softmax output) to rebuild in the worker.
-        params: the method's settings (what :meth:`AttributionMethod.params` returns).
-        arrays: extra inputs of the scorer: ``reference`` (DeepLIFT) or ``input_bounds`` (LRP).
+        params: the method's settings (what :meth:`AttributionMethod.params` returns; at least the entry's
+            ``settings``).
+        arrays: the scorer's start arrays (what the entry's ``arrays`` returns).
         batch_size: images per message (and per ``session.run``).
         start_timeout, call_timeout: seconds before a silent worker is declared hung and killed.
+        key: the :func:`get_worker` cache key this worker is stored under (it leaves the cache when closed).
     """
 
-    def __init__(self, method: str, keras_model, params: dict, arrays: dict, batch_size: int = 16,
-                 start_timeout: float = START_TIMEOUT_S, call_timeout: float = CALL_TIMEOUT_S):
+    def __init__(self, method: str, keras_model: Any, params: dict, arrays: dict, batch_size: int = 16,
+                 start_timeout: float = START_TIMEOUT_S, call_timeout: float = CALL_TIMEOUT_S,
+                 key: tuple | None = None) -> None:
+        if method not in WORKER_METHODS:
+            raise ReproError(f"graph worker: unknown method {method!r}; choose from {', '.join(WORKER_METHODS)}")
+        spec = WORKER_METHODS[method]
         self.method = method
         self.process: subprocess.Popen | None = None
         self._conn: Connection | None = None
-        self._log = None
+        self._log: IO[bytes] | None = None
+        self._key = key
+        self._model_ref = weakref.ref(keras_model)
         self.batch_size = int(batch_size)
         self.call_timeout = float(call_timeout)
+        missing = [name for name in spec.settings if name not in params]
+        if missing:
+            raise ReproError(f"{method} worker: settings {missing} missing from {sorted(params)}")
         tmp = Path(tempfile.mkdtemp(prefix=f"repro-{method}-"))
         try:
-            spec = {"method": method, "params": dict(params), "batch_size": self.batch_size, **arrays}
-            if method == "deeplift":  # the layer list with numpy weights: validated here, before any start-up
-                from repro.attributions.deeplift_adapter import keras_to_deeplift_config
-
-                spec["layers"] = keras_to_deeplift_config(keras_model)
-            else:
-                spec["weights_path"] = str(tmp / "weights.h5")
-                spec["model_json"] = keras_model.to_json()
-                keras_model.save_weights(spec["weights_path"])
-            self._conn, self._log = _spawn(self, method)
-            self._conn.send(spec)
+            message = {"method": method, "settings": {name: params[name] for name in spec.settings},
+                       "batch_size": self.batch_size, "arrays": dict(arrays),
+                       "model": spec.payload(keras_model, tmp)}  # DeepLIFT: validated here, before any start-up
+            self.process, self._conn, self._log = _spawn(method)
+            self._conn.send(message)
             _ensure_atexit()
             self._expect("ready", start_timeout, "starting")
         except BaseException:
@@ -191,10 +245,15 @@ class GraphWorker:
             raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # the worker has loaded the weights (or failed)
+        weakref.finalize(keras_model, self.close)
 
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def serves(self, keras_model: Any) -> bool:
+        """Whether this worker is running and was started from this very Keras model object."""
+        return self.alive and self._model_ref() is keras_model
 
     def _died(self, doing: str) -> ReproError:
         code = self.process.poll() if self.process is not None else None
@@ -247,13 +306,18 @@ class GraphWorker:
             raise
         return np.concatenate(out, axis=0) if out else np.zeros_like(x)
 
+    def request_stop(self) -> None:
+        """Ask a running worker to exit, without waiting (:meth:`close` then waits and cleans up)."""
+        if self.alive:
+            with contextlib.suppress(Exception):
+                self._conn.send(("close",))
+
     def close(self) -> None:
         """Stop the worker (politely, then by its pid) and release the pipe. Safe to call twice."""
         process = getattr(self, "process", None)
         conn = getattr(self, "_conn", None)
         if process is not None and process.poll() is None:
-            with contextlib.suppress(Exception):
-                conn.send(("close",))
+            self.request_stop()
             try:
                 process.wait(timeout=2)  # TensorFlow's interpreter shutdown can be slow; nothing to save
             except subprocess.TimeoutExpired:
@@ -265,17 +329,15 @@ class GraphWorker:
         if log is not None:
             log.close()
         self.process = None
-        _WORKERS.pop(getattr(self, "_key", None), None)
+        key = getattr(self, "_key", None)
+        if key is not None and _WORKERS.get(key) is self:
+            del _WORKERS[key]
 
     def __enter__(self) -> "GraphWorker":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-_WORKERS: dict[tuple, GraphWorker] = {}
-_ATEXIT_REGISTERED = False
 
 
 def _ensure_atexit() -> None:
@@ -289,53 +351,47 @@ def close_workers() -> None:
     """Close every worker this process started (all are asked to stop first, then each is waited for)."""
     workers = list(_WORKERS.values())
     for worker in workers:
-        if worker.alive:
-            with contextlib.suppress(Exception):
-                worker._conn.send(("close",))
+        worker.request_stop()
     for worker in workers:
         worker.close()
     _WORKERS.clear()
 
 
-def get_worker(method: str, keras_model, params: dict, make_arrays: Callable[[], dict], **options) -> GraphWorker:
+def get_worker(method: str, keras_model: Any, params: dict, make_arrays: Callable[[], dict],
+               **options: Any) -> GraphWorker:
     """The running worker for (method, params, keras_model), starting one if needed (the persistent cache).
 
     ``make_arrays()`` gives the extra arrays the worker is started with; it is called only when one starts.
+    ``options`` are :class:`GraphWorker`'s ``batch_size``, ``start_timeout`` and ``call_timeout``.
     """
     key = (method, tuple(sorted((k, repr(v)) for k, v in params.items())), id(keras_model),
            tuple(sorted(options.items())))
     worker = _WORKERS.get(key)
-    if worker is not None and worker.alive and worker._model_ref() is keras_model:
+    if worker is not None and worker.serves(keras_model):
         return worker
     if worker is not None:
         worker.close()
-    worker = GraphWorker(method, keras_model, params, make_arrays(), **options)
-    worker._key = key
-    worker._model_ref = weakref.ref(keras_model)
-    weakref.finalize(keras_model, worker.close)
+    worker = GraphWorker(method, keras_model, params, make_arrays(), key=key, **options)
     _WORKERS[key] = worker
     return worker
 
 
 # ----------------------------------------------------------------------------------------------- the methods
 class _GraphMethod(AttributionMethod):
-    """Shared plumbing: settings -> a persistent worker -> maps."""
-
-    method: ClassVar[str]
+    """Shared plumbing: settings -> a persistent worker (its :data:`WORKER_METHODS` entry) -> maps."""
 
     def __init__(self, batch_size: int = 16, start_timeout: float = START_TIMEOUT_S,
-                 call_timeout: float = CALL_TIMEOUT_S):
-        self._options = {"batch_size": check_positive_int("batch_size", batch_size), "start_timeout": float(start_timeout),
-                         "call_timeout": float(call_timeout)}
+                 call_timeout: float = CALL_TIMEOUT_S) -> None:
+        self._options = {"batch_size": check_positive_int("batch_size", batch_size),
+                         "start_timeout": float(start_timeout), "call_timeout": float(call_timeout)}
 
-    def _arrays(self, model) -> dict:
-        raise NotImplementedError
-
-    def worker(self, model) -> GraphWorker:
+    def worker(self, model: ImageModel) -> GraphWorker:
         """The persistent worker serving this method's settings on ``model`` (started on first use)."""
-        return get_worker(self.name, model.keras_model, self.params(), lambda: self._arrays(model), **self._options)
+        params = self.params()
+        return get_worker(self.name, model.keras_model, params,
+                          lambda: WORKER_METHODS[self.name].arrays(model, params), **self._options)
 
-    def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    def attribute(self, model: ImageModel, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
         return self.worker(model).attribute(x, targets)
 
 
@@ -355,15 +411,12 @@ class DeepLift(_GraphMethod):
 
     name = "deeplift"
 
-    def __init__(self, nonlinear_mode: str = "RevealCancel", **options):
+    def __init__(self, nonlinear_mode: str = "RevealCancel", **options: Any) -> None:
         super().__init__(**options)
         if nonlinear_mode not in DEEPLIFT_RULES:
             raise ReproError(f"unknown DeepLIFT rule {nonlinear_mode!r}; choose from {', '.join(DEEPLIFT_RULES)}")
         self.nonlinear_mode = str(nonlinear_mode)
         self.reference = "black"
-
-    def _arrays(self, model) -> dict:
-        return {"reference": np.asarray(model.baseline, np.float32)}
 
 
 class LRP(_GraphMethod):
@@ -384,9 +437,7 @@ class LRP(_GraphMethod):
     name = "lrp"
 
     def __init__(self, analyzer: str = "lrp.sequential_preset_b", epsilon: float = 0.1,
-                 input_rule: str = "bounded", **options):
-        from repro.attributions.lrp import ANALYZERS
-
+                 input_rule: str = "bounded", **options: Any) -> None:
         super().__init__(**options)
         if analyzer not in ANALYZERS:
             raise ReproError(f"unknown LRP analyzer {analyzer!r}; choose from {', '.join(ANALYZERS)}")
@@ -395,12 +446,6 @@ class LRP(_GraphMethod):
         self.analyzer = analyzer
         self.epsilon = float(epsilon)
         self.input_rule = input_rule
-
-    def _arrays(self, model) -> dict:
-        from repro.attributions.lrp import pixel_bounds
-
-        bounds = pixel_bounds(model.preprocess, model.input_shape) if self.input_rule == "bounded" else None
-        return {"input_bounds": bounds}
 
 
 if __name__ == "__main__":  # the worker process: python -m repro.attributions.graph_worker FD

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from repro.attributions.deeplift_adapter import SUPPORTED_LAYERS, keras_to_deeplift_config
+from repro.attributions.deeplift_adapter import SUPPORTED_LAYERS, _GraphKernel, keras_to_deeplift_config
 from repro.errors import ReproError
 from repro.testing import small_cnn
 
@@ -82,3 +82,17 @@ def test_rejects_a_skip_connection():
 
 def test_supported_layers_cover_the_issue_list():
     assert {"Conv2D", "MaxPooling2D", "Flatten", "Dense", "ReLU"} <= set(SUPPORTED_LAYERS)
+
+
+def test_kernel_proxy_conversion_is_registered_once_per_process(monkeypatch):
+    """The registration is the class's own state (no graph mode needed: a stand-in records the calls)."""
+    monkeypatch.setattr(_GraphKernel, "_conversion_registered", False)  # restored after the test
+    registered = []
+
+    class FakeTF1:
+        def register_tensor_conversion_function(self, cls, fn):
+            registered.append(cls)
+
+    _GraphKernel.register_conversion(FakeTF1())
+    _GraphKernel.register_conversion(FakeTF1())
+    assert registered == [_GraphKernel]

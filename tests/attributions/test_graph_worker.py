@@ -8,8 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from repro.attributions import get_method
-from repro.attributions.graph_worker import _WORKERS, DeepLift, GraphWorker, LRP, close_workers
+from repro.attributions import METHODS, get_method, method_class
+from repro.attributions.graph_worker import (_WORKERS, CALL_TIMEOUT_S, START_TIMEOUT_S, WORKER_METHODS, DeepLift,
+                                             GraphWorker, LRP, close_workers, get_worker)
 from repro.errors import ReproError
 from repro.models import CAFFE_BGR_MEANS, ImageModel, vgg16_preprocess
 from repro.testing import linear_classifier, random_images, small_cnn
@@ -142,6 +143,32 @@ def test_lrp_settings_validation():
         LRP(analyzer="lrp.z")
     with pytest.raises(ReproError, match="input_rule must be 'bounded' or 'none'"):
         LRP(input_rule="flat")
+
+
+# ------------------------------------------------------------------------------------------------ the table
+def test_every_graph_method_has_one_table_entry_whose_settings_it_has():
+    graph_methods = {name for name, path in METHODS.items() if path.startswith("repro.attributions.graph_worker:")}
+    assert graph_methods == set(WORKER_METHODS) == {"deeplift", "lrp"}
+    for name in graph_methods:
+        assert set(WORKER_METHODS[name].settings) <= set(method_class(name)().params())
+
+
+def test_unknown_method_or_missing_setting_fails_before_any_worker_starts(linear):
+    running = dict(_WORKERS)
+    with pytest.raises(ReproError, match="unknown method 'occlusion'; choose from deeplift, lrp"):
+        GraphWorker("occlusion", linear.keras_model, {}, {})
+    with pytest.raises(ReproError, match=r"lrp worker: settings \['epsilon'\] missing"):
+        GraphWorker("lrp", linear.keras_model, {"analyzer": "lrp.sequential_preset_b"}, {"input_bounds": None})
+    assert _WORKERS == running
+
+
+def test_cached_worker_serves_its_model_and_makes_start_arrays_only_at_start(linear, cnn):
+    worker = DeepLift().worker(linear)  # the Proposition 8 test's worker when run in file order
+    assert worker.serves(linear.keras_model) and not worker.serves(cnn.keras_model)
+    options = {"batch_size": 16, "start_timeout": START_TIMEOUT_S, "call_timeout": CALL_TIMEOUT_S}  # the defaults
+    cached = get_worker("deeplift", linear.keras_model, DeepLift().params(),
+                        lambda: pytest.fail("a running worker's start arrays were made again"), **options)
+    assert cached is worker and worker in _WORKERS.values()
 
 
 # ------------------------------------------------------------------------------------------------------ errors
