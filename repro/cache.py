@@ -4,7 +4,7 @@ Usage::
 
     cache = MapCache("results/embedded/maps")
     keys = [cache.key("embedded", None, method, image_id, target) for image_id, target in zip(ids, targets)]
-    maps = cache.get_or_compute(keys, lambda todo: method(model, x[todo], targets[todo]))
+    maps = cache.get_or_compute(keys, lambda todo: method(model, x[todo], targets[todo]))  # one batch, always
 
 The key is the only rule for naming a map, and it hashes everything that determines the map:
 ``method.params()`` (every setting, defaults included: changing a default such as IG's rule or LRP's epsilon
@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
@@ -93,14 +94,24 @@ class MapCache:
             raise ReproError(f"{exc}; delete it to recompute") from None
 
     def get_or_compute(self, keys: Sequence[str], compute: Callable[[list[int]], np.ndarray]) -> np.ndarray:
-        """The maps of ``keys`` stacked ``(len(keys), ...)``: stored ones read once, the others computed and stored.
+        """The maps of ``keys`` stacked ``(len(keys), ...)``, computed as ONE batch unless every one is stored.
 
-        ``compute(todo)`` gets the positions of the missing keys and returns their maps in that order.
+        ``compute(positions)`` returns the maps of those positions in order; it is called with ALL positions
+        whenever a map is missing or unreadable, and the missing ones are then stored. So a map's value never
+        depends on which of its batch's maps an interrupted earlier run had already stored (a method's output can
+        differ in the last bits between batch compositions), and a resumed run gives the same bytes.
         """
-        found = [self.get(k) for k in keys]
-        todo = [j for j, m in enumerate(found) if m is None]
-        if todo:
-            for j, m in zip(todo, compute(todo)):
-                self.put(keys[j], m)
-                found[j] = np.asarray(m)
-        return np.stack(found)
+        found: list[np.ndarray | None] = []
+        for k in keys:
+            try:
+                found.append(self.get(k))
+            except ReproError as exc:
+                print(f"[repro] {exc}: recomputing it", file=sys.stderr)
+                found.append(None)
+        if all(m is not None for m in found):
+            return np.stack(found)
+        computed = np.asarray(compute(list(range(len(keys)))))
+        for k, stored, m in zip(keys, found, computed):
+            if stored is None:
+                self.put(k, m)
+        return computed

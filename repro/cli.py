@@ -1,6 +1,11 @@
 """The ``repro`` command. Each subcommand lives in ``repro/commands/<name>.py`` and exposes
 ``add_arguments(parser)`` and ``run(args) -> int``; this module only dispatches, importing a subcommand (and so
-TensorFlow) only when it runs. A :class:`~repro.errors.ReproError` prints one line and exits with status 2.
+TensorFlow) only when it runs.
+
+Before a subcommand runs, every output location it will write (:data:`OUTPUTS`) is checked to be writable
+(:func:`repro.io.check_writable`), so a bad ``--out`` fails in one line before any work. A
+:class:`~repro.errors.ReproError` prints one line and exits with status 2; Ctrl-C prints one line and exits with
+status 130 (finished chunks and cached maps are kept: rerunning the same command resumes).
 """
 
 from __future__ import annotations
@@ -19,6 +24,34 @@ SUBCOMMANDS: dict[str, str] = {
     "manifest": "regenerate or verify data_manifest.csv (the 9600 ImageNet validation images)",
     "train-embedded": "retrain the embedded offline model on the generated shapes data",
 }
+
+
+OUTPUTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "reproduce": (("out", "dir"),),
+    "attribute": (("out", "file"), ("cache", "dir")),
+    "evaluate": (("out", "file"),),
+    "check-claims": (("results_dir", "dir"),),
+    "figures": (("results_dir", "dir"),),
+    "merge": (("out", "dir"),),
+    "train-embedded": (("out", "file"),),
+}
+"""Subcommand -> the ``(argument, kind)`` of every location it writes; ``manifest`` writes only with ``--write``."""
+
+INTERRUPTED_STATUS = 130
+"""Exit status after Ctrl-C (128 + SIGINT), as a shell reports it."""
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Raise :class:`~repro.errors.WriteError` naming the first output location of ``args`` that cannot be written."""
+    from repro.io import check_writable
+
+    outputs = OUTPUTS.get(args.command, ())
+    if args.command == "manifest" and getattr(args, "write", False):
+        outputs = (("out", "file"),)
+    for name, kind in outputs:
+        value = getattr(args, name, None)
+        if value is not None:
+            check_writable(value, kind)
 
 
 def _module(name: str):
@@ -53,10 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        check_outputs(args)
         return int(_module(args.command).run(args) or 0)
     except ReproError as exc:
         print(f"repro {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\nrepro {args.command}: interrupted; rerun the same command to resume", file=sys.stderr)
+        return INTERRUPTED_STATUS
 
 
 if __name__ == "__main__":

@@ -117,19 +117,26 @@ def config_record(cfg: StudyConfig, image_ids: Sequence[str]) -> dict[str, Any]:
             "num_image_ids": len(image_ids)}
 
 
+def settings_digest(record: Mapping[str, Any]) -> str:
+    """SHA-1 of the result-determining part of a ``config.json`` record (:data:`NON_RESULT_FIELDS` left out):
+    two runs whose digests agree compute the same numbers; every chunk manifest carries it."""
+    kept = {k: v for k, v in record.items() if k not in NON_RESULT_FIELDS}
+    return hashlib.sha1(json.dumps(_norm(kept), sort_keys=True).encode()).hexdigest()
+
+
 def ids_digest(ids: Sequence[str]) -> str:
     """SHA-1 of the image ids joined by newlines: identifies the study's image list."""
     return hashlib.sha1("\n".join(ids).encode()).hexdigest()
 
 
-def check_same_settings(where: Path, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
-    """Raise :class:`ReproError` listing every result-determining setting that differs."""
+def check_same_settings(where: Path, old: Mapping[str, Any], new: Mapping[str, Any],
+                        advice: str = "use another --out directory") -> None:
+    """Raise :class:`ReproError` listing every result-determining setting that differs, then ``advice``."""
     skip = set(NON_RESULT_FIELDS)
     diffs = [f"{k}: {old.get(k)!r} != {new.get(k)!r}" for k in sorted(set(old) | set(new))
              if k not in skip and _norm(old.get(k)) != _norm(new.get(k))]
     if diffs:
-        raise ReproError(f"{where} was made with different settings ({'; '.join(diffs)}); "
-                         "use another --out directory")
+        raise ReproError(f"{where} was made with different settings ({'; '.join(diffs)}); {advice}")
 
 
 def _norm(v: Any) -> Any:

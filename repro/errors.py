@@ -15,6 +15,11 @@ class ImageReadError(ReproError):
     """An image file could not be read or converted to an RGB array."""
 
 
+class WriteError(ReproError):
+    """A file or directory could not be written (full disk, read-only file system, permissions, a directory in the
+    way); the message names the path the user gave and what to do."""
+
+
 class WeightsNotFoundError(ReproError):
     """Model weights are neither on disk nor downloadable."""
 

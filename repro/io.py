@@ -12,6 +12,7 @@ Reads name the file in every failure: :func:`read_json` and :func:`load_array` r
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -24,7 +25,7 @@ from typing import IO, Any, Iterator, Mapping
 
 import numpy as np
 
-from repro.errors import ReproError
+from repro.errors import ReproError, WriteError
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -46,6 +47,25 @@ def _umask() -> int:
     return mask
 
 
+WRITE_ERRNOS: dict[int, str] = {
+    errno.ENOSPC: "no space left on the device; free space and rerun",
+    errno.EDQUOT: "disk quota exceeded; free space and rerun",
+    errno.EROFS: "the file system is read-only; choose a writable location",
+    errno.EACCES: "permission denied; choose a location you can write to",
+    errno.EPERM: "permission denied; choose a location you can write to",
+    errno.EISDIR: "it is a directory; give a file path",
+    errno.ENOTDIR: "a parent of it is a file, not a directory",
+    errno.ENAMETOOLONG: "the name is too long",
+}
+"""The write failures reported as one line (:class:`~repro.errors.WriteError`): errno -> what to do."""
+
+
+def write_error(path: str | os.PathLike, exc: OSError) -> WriteError:
+    """The one-line :class:`~repro.errors.WriteError` for ``exc`` raised while writing ``path``."""
+    advice = WRITE_ERRNOS.get(exc.errno or -1, exc.strerror or str(exc))
+    return WriteError(f"{path}: cannot write: {advice}")
+
+
 @contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[IO]:
     """Open a temporary file next to ``path``; on a clean exit it atomically replaces ``path``.
@@ -57,28 +77,70 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
     Yields:
         The open temporary file. If the ``with`` body raises, the temporary file is deleted and ``path`` is
         left exactly as it was.
+    Raises:
+        WriteError: the file system refused the write (:data:`WRITE_ERRNOS`: full disk, read-only, permission,
+            a directory in the way); the message names ``path`` and what to do. Nothing is left behind.
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     if mode == "w":
         kwargs.setdefault("encoding", "utf-8")
+    tmp = None
     try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+    except BaseException as exc:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+            raise write_error(path, exc) from None
         raise
     _fsync_directory(path.parent)
+
+
+def check_writable(path: str | os.PathLike, kind: str = "file") -> Path:
+    """Check, before any work, that ``path`` can be written; returns it.
+
+    Args:
+        path: the location the user gave. kind: ``"file"`` (an output file; may exist, must not be a directory)
+            or ``"dir"`` (an output directory; may exist, must be a directory).
+    Creates the missing parent directories (a ``"dir"`` itself) and writes and removes a probe file there, so a
+    read-only file system, a missing permission or a path through a file is found now, not after the work.
+
+    Raises:
+        WriteError: one line naming ``path`` and the problem.
+    """
+    if kind not in ("file", "dir"):
+        raise ValueError(f"kind must be 'file' or 'dir', got {kind!r}")
+    path = Path(path)
+    folder = path if kind == "dir" else path.parent
+    try:
+        if kind == "file" and path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if kind == "dir" and path.exists() and not path.is_dir():
+            raise WriteError(f"{path}: cannot write: it is a file, expected a directory")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except (FileExistsError, NotADirectoryError):
+        raise WriteError(f"{path}: cannot write: a parent of it is a file, not a directory") from None
+    except OSError as exc:
+        advice = WRITE_ERRNOS.get(exc.errno or -1, exc.strerror or str(exc))
+        raise WriteError(f"{path}: cannot write: {advice}") from None
+    return path
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

@@ -11,8 +11,12 @@ Stages, per chunk of ``chunk_size`` consecutive images of the study's image list
 4. the chunk's example files, then its rows (:mod:`repro.results`), are written atomically, so a chunk file
    exists only when everything in it is finished.
 
-Resuming recomputes nothing that finished: existing chunk files are skipped, cached maps are reused. The results
-table ``results.csv`` is assembled from the chunk files; a finished run re-run only checks that it is complete.
+Resuming recomputes nothing that finished and trusts nothing it did not verify: a chunk is skipped only when it
+passes :func:`repro.results.verify_chunk` (manifest, checksum, settings digest, its exact (image, method) rows);
+any other chunk is recomputed, and the run says so. A chunk's maps are always computed as one batch of the
+chunk's images (cached maps are reused only when every map of the chunk is cached), so no map depends on where a
+previous run was interrupted: any interruption resumes to a byte-identical ``results.csv``. The results table is
+assembled from verified chunks only; a finished run re-run only checks that it is complete.
 ``--shard i/N`` (or a SLURM array index) takes every N-th chunk; :func:`merge_runs` joins shard directories and
 refuses shards whose settings differ. Settings live in :mod:`repro.config`.
 """
@@ -20,6 +24,7 @@ refuses shards whose settings differ. Settings live in :mod:`repro.config`.
 from __future__ import annotations
 
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -27,11 +32,14 @@ from typing import Sequence
 import numpy as np
 
 from repro.cache import MapCache
-from repro.config import EMBEDDED_DEFAULT_IMAGES, StudyConfig, check_same_settings, config_record
+from repro.config import (
+    EMBEDDED_DEFAULT_IMAGES, StudyConfig, check_same_settings, config_record, ids_digest, settings_digest,
+)
 from repro.errors import ReproError
 from repro.io import atomic_write_json, read_json, remove_stale_temporaries
 from repro.results import (
-    assemble_results, chunk_path, count_chunks, missing_chunks, rows_from_results, write_chunk, write_example,
+    assemble_results, chunk_path, count_chunks, manifest_path, rows_from_results, verify_chunk, write_chunk,
+    write_example,
 )
 
 
@@ -64,6 +72,8 @@ class Study:
     out: Path
     model: object = field(repr=False)
     source: object = field(repr=False)
+    settings: str = ""
+    """Digest of the run's result-determining settings (:func:`repro.config.settings_digest`)."""
     _methods: dict = field(default_factory=dict, repr=False)
     progress: bool = False
     """Show the per-chunk bars (maps per method, criteria forwards) below the chunk bar."""
@@ -98,6 +108,16 @@ class Study:
         start = c * self.cfg.chunk_size
         return list(range(start, min(start + self.cfg.chunk_size, len(self.source.ids))))
 
+    def verify(self, c: int) -> str:
+        """``""`` when chunk ``c`` is done and sound, else what is wrong (``"missing"`` if it was never written)."""
+        ids = [self.source.ids[i] for i in self.chunk_indices(c)]
+        return verify_chunk(self.out, c, self.settings, self.cfg.methods, ids)[1]
+
+    def check_image_ids(self, ids: list[str]) -> None:
+        """Raise unless ``ids`` (all chunks' images in order) are the study's image list."""
+        if ids != list(self.source.ids):
+            raise ReproError(f"{self.out}: the chunks' images are not this study's {len(self.source.ids)} images")
+
 
 def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> Study:
     """Create or reopen the run in ``out``; refuses a directory made with different settings."""
@@ -108,12 +128,15 @@ def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> St
     record = config_record(cfg, source.ids)
     if cfg_path.exists():
         check_same_settings(cfg_path, read_json(cfg_path), record)
+    elif any((out / "chunks").glob("chunk_*")):
+        raise ReproError(f"{cfg_path}: missing, but {out / 'chunks'} holds finished chunks whose settings it recorded; "
+                         "restore config.json, or use another --out directory")
     else:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(cfg_path, record)
     for folder in (out, out / "chunks", out / "examples"):  # litter of atomic writes cut short by a kill
         remove_stale_temporaries(folder)
-    return Study(cfg, out, model, source)
+    return Study(cfg, out, model, source, settings=settings_digest(record))
 
 
 def compute_chunk(study: Study, c: int, cache: MapCache | None = None) -> list[dict]:
@@ -166,7 +189,8 @@ def attribute_cached(study: Study, name: str, ids: list[str], x: np.ndarray, tar
 
 
 def run_study(study: Study, progress: bool = True, cache: MapCache | None = None) -> Path | None:
-    """Compute every missing chunk of this shard, then assemble ``results.csv`` if all chunks are present.
+    """Compute every chunk of this shard that is not done and sound, then assemble ``results.csv`` from verified
+    chunks if all are present.
 
     Returns the results path, or ``None`` when other shards' chunks are still missing.
     """
@@ -174,21 +198,31 @@ def run_study(study: Study, progress: bool = True, cache: MapCache | None = None
 
     cache = cache if cache is not None else MapCache(study.out / "maps")
     study.progress = progress
-    todo = [c for c in study.my_chunks() if not chunk_path(study.out, c).exists()]
+    todo = []
+    for c in study.my_chunks():
+        problem = study.verify(c)
+        if problem and problem != "missing":
+            print(f"[repro] {chunk_path(study.out, c)}: {problem}; recomputing it", file=sys.stderr)
+        if problem:
+            todo.append(c)
     done = len(study.my_chunks()) - len(todo)
     if done and todo:
-        print(f"[repro] resuming: {done} of {done + len(todo)} chunks of this shard are already done")
+        print(f"[repro] resuming: {done} of {done + len(todo)} chunks of this shard are done and verified")
     try:
         bar = tqdm(todo, desc="chunks", unit="chunk", initial=done, total=done + len(todo), disable=not progress)
         for c in bar:
-            write_chunk(study.out, c, compute_chunk(study, c, cache))
+            ids = [study.source.ids[i] for i in study.chunk_indices(c)]
+            write_chunk(study.out, c, ids, study.cfg.methods, compute_chunk(study, c, cache), study.settings)
     finally:
         study.close()
-    return assemble_results(study.out, study.num_chunks)
+    return assemble_results(study.out, study.num_chunks, study.settings, study.cfg.methods, study.check_image_ids)
 
 
 def merge_runs(shard_dirs: Sequence[str | Path], out: str | Path) -> Path:
-    """Join shard directories into ``out``: same settings required, every chunk present exactly once."""
+    """Join shard directories into ``out``: same settings required, every chunk present and verified.
+
+    Everything is checked before anything is written, so a refused merge leaves ``out`` as it was.
+    """
     out = Path(out)
     configs = []
     for d in map(Path, shard_dirs):
@@ -198,20 +232,41 @@ def merge_runs(shard_dirs: Sequence[str | Path], out: str | Path) -> Path:
         configs.append((p, read_json(p)))
     first_path, first = configs[0]
     for p, cfg in configs[1:]:
-        check_same_settings(p, first, cfg)
+        check_same_settings(p, first, cfg, advice=f"these shards belong to different studies (compare {first_path})")
+    if (out / "config.json").is_file():
+        check_same_settings(out / "config.json", read_json(out / "config.json"), first,
+                            advice="use another --out directory")
+    settings, methods = settings_digest(first), first["methods"]
     num_chunks = count_chunks(first["num_image_ids"], first["chunk_size"])
-    (out / "chunks").mkdir(parents=True, exist_ok=True)
+    source_of: dict[int, Path] = {}
+    for c in range(num_chunks):
+        problems = []
+        for d in map(Path, shard_dirs):
+            problem = verify_chunk(d, c, settings, methods)[1]
+            if not problem:
+                source_of[c] = d
+                break
+            if problem != "missing":
+                problems.append(f"{chunk_path(d, c)}: {problem}")
+        if c not in source_of:
+            reason = "; ".join(problems) or "in no shard (run the remaining shards first)"
+            raise ReproError(f"merge into {out}: chunk {c} is missing or damaged: {reason}")
+    for c, d in source_of.items():
+        for src in (chunk_path(d, c), manifest_path(d, c)):
+            dest = chunk_path(out, c).parent / src.name
+            if src.resolve() != dest.resolve():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest)
     for d in map(Path, shard_dirs):
-        for sub in ("chunks", "examples"):
-            for f in sorted((d / sub).glob("*")) if (d / sub).is_dir() else []:
-                dest = out / sub / f.name
-                if d.resolve() != out.resolve() and not dest.exists():
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(f, dest)
+        for f in sorted((d / "examples").glob("*.npz")) if (d / "examples").is_dir() else []:
+            dest = out / "examples" / f.name
+            if f.resolve() != dest.resolve() and not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, dest)
     atomic_write_json(out / "config.json", {**first, "shard": [0, 1]})
-    result = assemble_results(out, num_chunks)
-    if result is None:
-        missing = missing_chunks(out, num_chunks)
-        raise ReproError(f"merge into {out}: {len(missing)} chunk(s) missing (e.g. {missing[:5]}); "
-                         "run the remaining shards first")
-    return result
+
+    def check_ids(ids: list[str]) -> None:
+        if ids_digest(ids) != first["image_ids_sha1"] or len(ids) != first["num_image_ids"]:
+            raise ReproError(f"merge into {out}: the chunks' images are not the study's {first['num_image_ids']}")
+
+    return assemble_results(out, num_chunks, settings, methods, check_ids)

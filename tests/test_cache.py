@@ -65,20 +65,35 @@ def test_round_trip_and_no_io_in_key(tmp_path):
     assert not list((tmp_path / "cache").rglob("*.tmp"))
 
 
-def test_get_or_compute_computes_only_what_is_missing(tmp_path):
+def test_get_or_compute_computes_the_whole_batch_when_one_map_is_missing(tmp_path):
     cache = MapCache(tmp_path)
     keys = [cache.key("m", None, Method(), f"img_{i}", 0) for i in range(4)]
-    cache.put(keys[1], np.full((2, 2), 1.0))
     asked = []
 
     def compute(todo):
         asked.append(list(todo))
         return np.stack([np.full((2, 2), 10.0 + j) for j in todo])
 
+    cache.put(keys[1], np.full((2, 2), 10.0 + 1))
     got = cache.get_or_compute(keys, compute)
-    assert asked == [[0, 2, 3]]
-    np.testing.assert_array_equal(got[:, 0, 0], [10.0, 1.0, 12.0, 13.0])
-    assert cache.get_or_compute(keys, compute).shape == (4, 2, 2) and asked == [[0, 2, 3]]
+    assert asked == [[0, 1, 2, 3]]  # one batch of all four, never a batch of the three missing
+    np.testing.assert_array_equal(got[:, 0, 0], [10.0, 11.0, 12.0, 13.0])
+    assert all(cache.get(k) is not None for k in keys)
+    again = cache.get_or_compute(keys, compute)  # all stored: read back, nothing computed
+    assert asked == [[0, 1, 2, 3]]
+    np.testing.assert_array_equal(again, got)
+
+
+def test_get_or_compute_recomputes_an_unreadable_map(tmp_path, capsys):
+    cache = MapCache(tmp_path)
+    keys = [cache.key("m", None, Method(), f"img_{i}", 0) for i in range(2)]
+    for k in keys:
+        cache.put(k, np.zeros(3))
+    cache.path(keys[0]).write_bytes(b"damaged")
+    got = cache.get_or_compute(keys, lambda todo: np.ones((len(todo), 3)))
+    np.testing.assert_array_equal(got, np.ones((2, 3)))
+    assert "cannot read cached map" in capsys.readouterr().err
+    np.testing.assert_array_equal(cache.get(keys[0]), np.ones(3))
 
 
 def test_unreadable_file_is_named(tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 from repro.attributions import METHODS
 from repro.commands import nonneg_int, positive_int, steps_arg
 from repro.config import PROFILES, make_config, parse_shard
+from repro.io import check_writable
 from repro.pipeline import open_study, run_study
 
 
@@ -52,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
-    out = args.out or Path("results") / cfg.profile
+    out = check_writable(args.out or Path("results") / cfg.profile, "dir")
     t0 = time.perf_counter()
     study = open_study(cfg, out)
     print(f"[repro] {cfg.profile} profile: {len(study.source.ids)} images x {len(cfg.methods)} methods -> {out}")

@@ -1,11 +1,14 @@
 """Everything a run writes about its results, each format with one reader and one writer.
 
 * :mod:`repro.results.table`: ``results.csv`` (schema, rows from criteria results, read/write, typed view);
-* :mod:`repro.results.chunks`: the per-chunk files of a run and their assembly into ``results.csv``;
+* :mod:`repro.results.chunks`: the per-chunk files of a run, their manifests and verification, and their assembly
+  into ``results.csv``;
 * :mod:`repro.results.examples`: ``examples/<image_id>.npz``, the maps and curves the figures draw.
 """
 
-from repro.results.chunks import assemble_results, chunk_path, count_chunks, missing_chunks, write_chunk
+from repro.results.chunks import (
+    assemble_results, chunk_image_ids, chunk_path, count_chunks, manifest_path, verify_chunk, write_chunk,
+)
 from repro.results.examples import CURVE_NAMES, Example, example_path, example_paths, load_example, write_example
 from repro.results.table import (
     FLOAT_COLUMNS, INT_COLUMNS, RESULT_COLUMNS, STRING_COLUMNS, ResultsTable, concat_tables, read_results,
@@ -14,7 +17,7 @@ from repro.results.table import (
 
 __all__ = [
     "CURVE_NAMES", "Example", "FLOAT_COLUMNS", "INT_COLUMNS", "RESULT_COLUMNS", "STRING_COLUMNS", "ResultsTable",
-    "assemble_results", "chunk_path", "concat_tables", "count_chunks", "example_path", "example_paths",
-    "load_example", "missing_chunks", "read_results", "results_text", "rows_from_results", "write_chunk",
-    "write_example", "write_results",
+    "assemble_results", "chunk_image_ids", "chunk_path", "concat_tables", "count_chunks", "example_path", "example_paths",
+    "load_example", "manifest_path", "read_results", "results_text", "rows_from_results", "write_chunk",
+    "verify_chunk", "write_example", "write_results",
 ]

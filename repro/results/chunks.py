@@ -1,18 +1,33 @@
-"""Per-chunk result files of a run and their assembly into ``results.csv``.
+"""Per-chunk result files of a run, how each is verified, and their assembly into ``results.csv``.
 
-A run directory ``OUT`` holds ``chunks/chunk_NNNNN.csv``, one per chunk of ``chunk_size`` consecutive images of
-the study's image list, each a results table (:mod:`repro.results.table`) written atomically once every row of the
-chunk is finished. ``results.csv`` is the chunks' rows in chunk order, written only when every chunk exists.
+A run directory ``OUT`` holds, for each chunk ``c`` of ``chunk_size`` consecutive images of the study's image list:
+
+* ``chunks/chunk_NNNNN.csv``: the chunk's rows, a results table (:mod:`repro.results.table`);
+* ``chunks/chunk_NNNNN.json``: its manifest, written after the table: the chunk index, its image ids, the methods,
+  the row count, the SHA-256 of the table's bytes and the digest of the run's result-determining settings
+  (:func:`repro.config.settings_digest`).
+
+Both are written atomically. A chunk is done only when :func:`verify_chunk` finds nothing wrong: the manifest
+exists and belongs to this chunk and these settings, the table's bytes match the checksum, and its rows are exactly
+the chunk's (image, method) pairs in image-major order. Resume recomputes any chunk that fails; assembly refuses to
+write ``results.csv`` from a chunk that fails, naming it. ``results.csv`` is replaced only by a complete, verified
+table.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from repro.io import atomic_write_text
-from repro.results.table import concat_tables, read_results, results_text, write_results
+from repro.errors import ReproError
+from repro.io import atomic_write_json, atomic_write_text
+from repro.results.table import ResultsTable, concat_tables, read_results, results_text
+
+MANIFEST_KEYS: tuple[str, ...] = ("chunk", "image_ids", "methods", "rows", "sha256", "settings")
+"""The fields of a chunk manifest."""
 
 
 def count_chunks(num_images: int, chunk_size: int) -> int:
@@ -25,29 +40,99 @@ def chunk_path(out: str | os.PathLike, c: int) -> Path:
     return Path(out) / "chunks" / f"chunk_{c:05d}.csv"
 
 
-def write_chunk(out: str | os.PathLike, c: int, rows: Sequence[Mapping[str, Any]]) -> Path:
-    """Write the rows of chunk ``c`` atomically; returns the chunk's path."""
-    return write_results(chunk_path(out, c), rows)
+def manifest_path(out: str | os.PathLike, c: int) -> Path:
+    """Where chunk ``c`` of the run in ``out`` writes its manifest."""
+    return chunk_path(out, c).with_suffix(".json")
 
 
-def missing_chunks(out: str | os.PathLike, num_chunks: int) -> list[int]:
-    """The chunks of ``0..num_chunks-1`` whose file does not exist yet."""
-    return [c for c in range(num_chunks) if not chunk_path(out, c).exists()]
+def write_chunk(out: str | os.PathLike, c: int, image_ids: Sequence[str], methods: Sequence[str],
+                rows: Sequence[Mapping[str, Any]], settings: str) -> Path:
+    """Write the rows of chunk ``c``, then its manifest, atomically; returns the table's path.
+
+    Args:
+        image_ids: the chunk's images in order. methods: the run's methods in order.
+        rows: image-major rows (:func:`repro.results.rows_from_results`). settings: the run's settings digest.
+    """
+    text = results_text(rows)
+    path = atomic_write_text(chunk_path(out, c), text)
+    atomic_write_json(manifest_path(out, c), {
+        "chunk": c, "image_ids": list(image_ids), "methods": list(methods), "rows": len(rows),
+        "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "settings": settings,
+    })
+    return path
 
 
-def assemble_results(out: str | os.PathLike, num_chunks: int) -> Path | None:
-    """Join the chunk tables in chunk order into ``OUT/results.csv`` (atomically) when all ``num_chunks`` exist.
+def verify_chunk(out: str | os.PathLike, c: int, settings: str, methods: Sequence[str],
+                 image_ids: Sequence[str] | None = None) -> tuple[ResultsTable | None, str]:
+    """Check chunk ``c`` against its manifest and the run's settings.
 
-    Returns the path, or ``None`` when a chunk is missing. Rewrites ``results.csv`` only when its content would
-    change, so re-running a finished study is a no-op.
+    Args:
+        settings: the run's settings digest. methods: the run's methods in order.
+        image_ids: the chunk's expected images, when known (a run knows them; a merge checks their union).
+    Returns:
+        ``(table, "")`` when the chunk is sound, else ``(None, problem)``; ``problem`` is ``"missing"`` when neither
+        file exists.
+    """
+    table_file, manifest_file = chunk_path(out, c), manifest_path(out, c)
+    if not table_file.exists() and not manifest_file.exists():
+        return None, "missing"
+    if not manifest_file.is_file():
+        return None, f"{manifest_file.name} is missing (interrupted while writing the chunk)"
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        data = table_file.read_bytes()
+    except (OSError, ValueError) as exc:
+        return None, f"cannot read the chunk ({exc.__class__.__name__}: {exc})"
+    if not isinstance(manifest, dict) or sorted(manifest) != sorted(MANIFEST_KEYS):
+        return None, f"{manifest_file.name} is not a chunk manifest"
+    if manifest["chunk"] != c or manifest["settings"] != settings or list(manifest["methods"]) != list(methods):
+        return None, "it was computed for another chunk, other settings or other methods"
+    if image_ids is not None and list(manifest["image_ids"]) != list(image_ids):
+        return None, "its image ids are not this chunk's images"
+    if hashlib.sha256(data).hexdigest() != manifest["sha256"]:
+        return None, f"{table_file.name} does not match its checksum (changed or damaged after it was written)"
+    try:
+        table = read_results(table_file)
+    except ReproError as exc:
+        return None, str(exc)
+    expected = [(i, m) for i in manifest["image_ids"] for m in methods]
+    found = list(zip(table.column("image_id").tolist(), table.column("method").tolist()))
+    if len(table) != manifest["rows"] or found != expected:
+        return None, f"its rows are not the (image, method) pairs of its {len(manifest['image_ids'])} images"
+    return table, ""
 
+
+def chunk_image_ids(out: str | os.PathLike, c: int) -> list[str]:
+    """The image ids recorded in chunk ``c``'s manifest (call after :func:`verify_chunk` succeeded)."""
+    return list(json.loads(manifest_path(out, c).read_text(encoding="utf-8"))["image_ids"])
+
+
+def assemble_results(out: str | os.PathLike, num_chunks: int, settings: str, methods: Sequence[str],
+                     image_ids_check: Callable[[list[str]], None] | None = None) -> Path | None:
+    """Join the verified chunk tables in chunk order into ``OUT/results.csv`` (atomically) when all exist.
+
+    Args:
+        settings, methods: as for :func:`verify_chunk`.
+        image_ids_check: called with the concatenated image ids of all chunks; raises if they are not the study's.
+    Returns:
+        The path, or ``None`` when a chunk is missing. ``results.csv`` is rewritten only when its content changes,
+        so re-running a finished study is a no-op.
     Raises:
-        ReproError: a chunk file is unreadable or its columns differ from the others (names the chunk).
+        ReproError: a chunk fails verification (the message names its file and the problem).
     """
     out = Path(out)
-    if missing_chunks(out, num_chunks):
-        return None
-    text = results_text(concat_tables([read_results(chunk_path(out, c)) for c in range(num_chunks)]))
+    tables, ids = [], []
+    for c in range(num_chunks):
+        table, problem = verify_chunk(out, c, settings, methods)
+        if problem == "missing":
+            return None
+        if table is None:
+            raise ReproError(f"{chunk_path(out, c)}: {problem}; delete it and rerun to recompute it")
+        tables.append(table)
+        ids += chunk_image_ids(out, c)
+    if image_ids_check is not None:
+        image_ids_check(ids)
+    text = results_text(concat_tables(tables))
     target = out / "results.csv"
     if not target.is_file() or target.read_text(encoding="utf-8") != text:
         atomic_write_text(target, text)
