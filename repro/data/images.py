@@ -225,3 +225,25 @@ def read_batch(paths: Sequence[str | os.PathLike], indices: Sequence[int], size:
     for k, i in enumerate(idx):
         out[k] = read_rgb(paths[i], size)
     return out
+
+
+def raw_range_problems(raw: np.ndarray, names: Sequence[str]) -> list[str]:
+    """One line per raw image whose values do not look like 8-bit RGB in ``[0, 255]``, naming the image.
+
+    The black baseline is raw 0 carried through the model's preprocessing, so it means "no information" only for
+    raw pixels on the 0..255 scale: an image whose maximum is at most 1 looks already scaled to ``[0, 1]`` (its
+    pixels are then all nearly black), and values below 0 or above 255 are on another scale altogether.
+
+    Args:
+        raw: ``(N, H, W, C)`` raw images. names: ``(N,)`` how to name each image in the message.
+    """
+    problems = []
+    for image, name in zip(np.asarray(raw), names):
+        low, high = float(image.min()), float(image.max())
+        if low < 0 or high > 255:
+            problems.append(f"{name}: values span [{low:.4g}, {high:.4g}], outside [0, 255]; the black baseline "
+                            "(raw 0) means nothing on that scale")
+        elif 0 < high <= 1:
+            problems.append(f"{name}: maximum {high:.4g} <= 1: the image looks already scaled to [0, 1], so it "
+                            "is nearly black (raw images are expected in [0, 255])")
+    return problems

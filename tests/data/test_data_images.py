@@ -247,3 +247,15 @@ def test_read_batch_order_repeats_and_index_checks(tmp_path):
         read_batch(paths, [-1], 4)
     with pytest.raises(TypeError, match="integers"):
         read_batch(paths, [0.5], 4)
+
+
+def test_raw_range_problems_name_images_off_the_0_255_scale():
+    from repro.data.images import raw_range_problems
+
+    ok = np.zeros((2, 2, 3)); ok[0, 0] = 255
+    scaled = np.full((2, 2, 3), 0.5)
+    negative = np.full((2, 2, 3), -103.9)
+    black = np.zeros((2, 2, 3))
+    problems = raw_range_problems(np.stack([ok, scaled, negative, black]), ["a", "b", "c", "d"])
+    assert len(problems) == 2
+    assert problems[0].startswith("b: maximum 0.5 <= 1") and problems[1].startswith("c: values span [-103.9, -103.9]")
