@@ -139,11 +139,11 @@ def measure_efficiency(model: Any, images: np.ndarray, maps: np.ndarray, targets
     targets = np.asarray(targets, np.int64)
 
     def run_engine():
-        return evaluate(counter, images, maps, baseline, targets, steps=steps, batch_size=batch_size,
-                        image_index=index)
+        return evaluate(counter, images, maps, baseline=baseline, targets=targets, steps=steps,
+                        batch_size=batch_size, image_index=index)
 
-    warm = timed(lambda: evaluate(counter, images[:1], np.asarray(maps)[:1], baseline, targets[:1], steps=1,
-                                  batch_size=batch_size))
+    warm = timed(lambda: evaluate(counter, images[:1], np.asarray(maps)[:1], baseline=baseline, targets=targets[:1],
+                                  steps=1, batch_size=batch_size))
     bare_fn = compiled_forward(model.score_model("probability"), batch_size, shape)
     engine_t, bare_t = [], []
     queries = rows = calls = 0

@@ -33,6 +33,7 @@ from benchmarks import harness, peers  # noqa: E402
 from benchmarks.efficiency import EfficiencyResult, mask_only_ms_per_batch, measure_efficiency  # noqa: E402
 from benchmarks.harness import fmt, markdown_table, timed  # noqa: E402
 from benchmarks.scaling import image_sweep, project, step_sweep  # noqa: E402
+from repro.models import top1_targets  # noqa: E402
 
 GPU_ASSUMPTION = {
     "name": "NVIDIA A100",
@@ -104,10 +105,6 @@ def shapes_images(model, n: int) -> np.ndarray:
     return model.preprocess(raw)
 
 
-def top1(model, x: np.ndarray) -> np.ndarray:
-    return np.argmax(model.predict(x), axis=-1).astype(np.int64)
-
-
 def method_maps(model, x: np.ndarray, targets: np.ndarray, name: str, **params) -> np.ndarray:
     from repro.attributions import get_method
 
@@ -159,7 +156,7 @@ def efficiency_rows(results: list[EfficiencyResult]) -> str:
 def efficiency_embedded(emb, s: Settings) -> EfficiencyResult:
     """The embedded model, Saliency (grad x input) and Random maps of the same images, K = ``s.eff_steps``."""
     x = shapes_images(emb, s.eff_images)
-    t = top1(emb, x)
+    t = top1_targets(emb, x)
     maps = np.concatenate([method_maps(emb, x, t, "saliency").sum(axis=-1), method_maps(emb, x, t, "random")])
     index = np.concatenate([np.arange(len(x)), np.arange(len(x))])
     return measure_efficiency(emb, x, maps, t, s.eff_steps, s.batch, s.eff_repeats, image_index=index,
@@ -173,7 +170,7 @@ def efficiency_vgg16(s: Settings) -> EfficiencyResult:
 
     vgg = load_vgg16(None)
     xv = vgg.preprocess(random_images(s.vgg_images, (224, 224, 3), seed=0))
-    tv = top1(vgg, xv)
+    tv = top1_targets(vgg, xv)
     maps = np.concatenate([method_maps(vgg, xv, tv, "random", seed=k) for k in range(s.vgg_maps_per_image)])
     index = np.tile(np.arange(len(xv)), s.vgg_maps_per_image)
     return measure_efficiency(vgg, xv, maps, tv, s.vgg_steps, s.vgg_batch, s.vgg_repeats, image_index=index,
@@ -220,7 +217,7 @@ def section_peers(emb, s: Settings) -> tuple[str, list[str]]:
     if missing:
         return (f"Skipped: not installed: {', '.join(missing)}. `make bench` installs the `bench` extra.", [])
     x = shapes_images(emb, s.peer_images)
-    t = top1(emb, x)
+    t = top1_targets(emb, x)
     H, W, C = emb.input_shape
     base = emb.baseline
     if not np.all(base == base.flat[0]):
@@ -236,8 +233,8 @@ def section_peers(emb, s: Settings) -> tuple[str, list[str]]:
             raise RuntimeError(f"{label} scores are not all positive and distinct")
         from repro.criteria import evaluate
 
-        evaluate(emb, x[:1], sc[:1], base, t[:1], steps=1, batch_size=B)  # trace the engine (untimed)
-        ours = timed(lambda: evaluate(emb, x, sc, base, t, steps=K, batch_size=B))
+        evaluate(emb, x[:1], sc[:1], baseline=base, targets=t[:1], steps=1, batch_size=B)  # trace the engine (untimed)
+        ours = timed(lambda: evaluate(emb, x, sc, baseline=base, targets=t, steps=K, batch_size=B))
         nec_m = [c.necessity.m for c in ours.value.curves]
         y0 = np.array([c.y0 for c in ours.value.curves])
         # Each peer runs once untimed first (tracing / Keras predict-function building), as the engine was warmed
@@ -340,7 +337,7 @@ def sweep_table(points, key: str) -> str:
 def section_scaling(emb, s: Settings) -> tuple[str, dict]:
     n = max(max(s.sweep_counts), s.step_images)
     x = shapes_images(emb, n)
-    t = top1(emb, x)
+    t = top1_targets(emb, x)
     maps = method_maps(emb, x, t, "saliency")
     img_pts = image_sweep(emb, x, maps, t, s.sweep_counts, s.sweep_steps, s.batch)
     step_pts = step_sweep(emb, x[:s.step_images], maps[:s.step_images], t[:s.step_images], s.step_list, s.batch)

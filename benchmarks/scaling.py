@@ -62,7 +62,8 @@ def run_point(counter: CountingForward, baseline: np.ndarray, images: np.ndarray
     counter.reset()
     tracemalloc.start()
     try:
-        run = timed(lambda: evaluate(counter, images, maps, baseline, targets, steps=steps, batch_size=batch_size))
+        run = timed(lambda: evaluate(counter, images, maps, baseline=baseline, targets=targets, steps=steps,
+                                     batch_size=batch_size))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -98,7 +99,7 @@ def _warm(counter, baseline, images, maps, targets, batch_size) -> None:
     """Trace the engine once (one image, ``steps=1``) so the sweep times no tracing."""
     from repro.criteria import evaluate
 
-    evaluate(counter, images[:1], maps[:1], baseline, targets[:1], steps=1, batch_size=batch_size)
+    evaluate(counter, images[:1], maps[:1], baseline=baseline, targets=targets[:1], steps=1, batch_size=batch_size)
 
 
 @dataclass(frozen=True)

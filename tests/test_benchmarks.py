@@ -29,13 +29,14 @@ H = W = 8
 @pytest.fixture(scope="module")
 def tiny():
     """small_cnn on 8x8 inputs, 3 images in [0, 1], strictly positive distinct per-pixel scores, top-1 targets."""
+    from repro.models import top1_targets
     from repro.testing import small_cnn
 
     model = small_cnn((H, W, 3), classes=3, seed=0)
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1, (3, H, W, 3)).astype(np.float32)
     scores = rng.permutation(np.arange(1, 3 * H * W + 1)).reshape(3, H, W) / (3.0 * H * W)  # distinct, > 0
-    targets = np.argmax(model.keras_model(x, training=False).numpy(), axis=-1)
+    targets = top1_targets(model, x)
     return model, x, scores, targets
 
 
@@ -115,10 +116,10 @@ def test_counting_forward_counts_compiled_batches(tiny):
     counter = harness.CountingForward(model.keras_model)
     np.testing.assert_array_equal(counter(x).numpy(), model.keras_model(x, training=False).numpy())
     counter.reset()
-    res = evaluate(counter, x, scores, model.baseline, targets, steps=10, batch_size=8)
+    res = evaluate(counter, x, scores, baseline=model.baseline, targets=targets, steps=10, batch_size=8)
     assert counter.rows == harness.padded_rows(res.num_forwards, 8)
     assert counter.calls == -(-res.num_forwards // 8)
-    ref = evaluate(model, x, scores, None, targets, steps=10, batch_size=8)
+    ref = evaluate(model, x, scores, targets=targets, steps=10, batch_size=8)
     np.testing.assert_array_equal(res.n_ord, ref.n_ord)
     np.testing.assert_array_equal(res.tps, ref.tps)
 
@@ -136,7 +137,7 @@ def test_measure_efficiency_reports_consistent_counts(tiny):
 
     model, x, scores, targets = tiny
     res = measure_efficiency(model, x, scores, targets, steps=10, batch_size=16, repeats=1)
-    ref = evaluate(model, x, scores, None, targets, steps=10, batch_size=16)
+    ref = evaluate(model, x, scores, targets=targets, steps=10, batch_size=16)
     assert res.queries == ref.num_forwards
     assert res.rows == harness.padded_rows(ref.num_forwards, 16) == 16 * res.calls
     assert res.naive_per_pair == 6 * 11
@@ -184,7 +185,7 @@ def test_xplique_agrees_with_evaluate_curves(tiny):
     from repro.criteria import evaluate
 
     model, x, scores, targets = tiny
-    res = evaluate(model, x, scores, None, targets, steps=8)
+    res = evaluate(model, x, scores, targets=targets, steps=8)
     m, y = peers.xplique_per_image(model.keras_model, x, scores, targets, 0.0, steps=8, mode="remove")
     for i, c in enumerate(res.curves):
         diff, common = peers.max_abs_diff(c.necessity.m, c.necessity.y, m, y[i])

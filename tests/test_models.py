@@ -70,3 +70,85 @@ def test_vgg16_without_weights_builds_and_predicts():
     p = m.predict(m.preprocess(np.zeros((1, 224, 224, 3), np.float32)))
     assert p.shape == (1, 1000)
     np.testing.assert_allclose(p.sum(), 1.0, atol=1e-5)
+
+
+def test_registry_names_loaders_and_cli_choices():
+    import argparse
+
+    from repro.commands import attribute, evaluate
+    from repro.models import MODEL_NAMES, MODELS, SCORE_MODES, model_loader
+
+    assert MODEL_NAMES == tuple(MODELS) == ("embedded", "vgg16")
+    assert all(callable(model_loader(name)) for name in MODELS)
+    for command in (attribute, evaluate):
+        parser = argparse.ArgumentParser()
+        command.add_arguments(parser)
+        choices = {a.dest: a.choices for a in parser._actions}
+        assert tuple(choices["model"]) == MODEL_NAMES
+        if "score" in choices:
+            assert tuple(choices["score"]) == SCORE_MODES
+
+
+def test_unknown_model_lists_the_registered_names():
+    from repro.errors import ReproError
+    from repro.models import load_model
+
+    with pytest.raises(ReproError, match="unknown model 'resnet'; choose from: embedded, vgg16"):
+        load_model("resnet")
+
+
+def test_no_import_circle_between_core_registry_and_families():
+    """The core imports no model family; a family imports the core, never the registry's loaders."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import repro.models; assert 'repro.embedded.model' not in sys.modules; "
+            "import repro.embedded.model as e; assert e.ImageModel is repro.models.ImageModel")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    import ast
+    from pathlib import Path
+
+    import repro.models.core as core
+
+    tree = ast.parse(Path(core.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in imported if m and (m.startswith("repro.models") or m.startswith("repro.embedded"))}
+
+
+def test_top1_targets_of_an_image_model_and_of_its_keras_model_agree():
+    from repro.models import top1_targets
+
+    m = small_cnn()
+    x = m.preprocess(random_images(7))
+    expected = np.argmax(m.keras_model(x, training=False).numpy(), axis=-1)
+    for model in (m, m.keras_model, lambda t: m.keras_model(t, training=False)):
+        for batch_size in (1, 3, 32):
+            got = top1_targets(model, x, batch_size=batch_size)
+            assert got.dtype == np.int64
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_score_function_rule():
+    import gc
+    import weakref
+
+    from repro.models import score_function
+
+    m = small_cnn()
+    assert score_function(m) is m.keras_model is score_function(m, "probability")
+    assert score_function(m, "logit") is m.logits_model
+    assert score_function(m.keras_model, "probability") is m.keras_model
+    logits = score_function(m.keras_model, "logit")
+    assert score_function(m.keras_model, "logit") is logits  # built once: the engine compiled for it is reused
+    x = m.preprocess(random_images(2))
+    np.testing.assert_allclose(logits(x).numpy(), m.logits_model(x).numpy(), atol=1e-6)
+    plain = lambda t: t  # noqa: E731
+    assert score_function(plain) is plain
+    with pytest.raises(ValueError, match="used as they are"):
+        score_function(plain, "probability")
+    with pytest.raises(ValueError, match="unknown score"):
+        score_function(m, "softmax")
+    ref = weakref.ref(m.keras_model)
+    del m, logits
+    gc.collect()
+    assert ref() is None  # the logits cache does not keep the Keras model alive

@@ -1,6 +1,8 @@
 """One module per ``repro`` subcommand (``add_arguments`` + ``run``), and what they share: argument types
-(:func:`steps_arg`, :func:`positive_int`, :func:`nonneg_int`) and the checks of user input files
-(:func:`load_images`, :func:`load_targets`; every error is a :class:`~repro.errors.ReproError` naming the file)."""
+(:func:`steps_arg`, :func:`positive_int`, :func:`nonneg_int`), the model and input-file options of ``attribute`` and
+``evaluate`` (:func:`add_model_and_image_arguments`, choices from the registry :data:`repro.models.MODELS`) and the
+checks of user input files (:func:`load_images`, :func:`load_targets`; every error is a
+:class:`~repro.errors.ReproError` naming the file)."""
 
 from __future__ import annotations
 
@@ -35,6 +37,16 @@ def positive_int(text: str) -> int:
 def nonneg_int(text: str) -> int:
     """An integer >= 0 (argparse type); anything else is refused naming the option."""
     return _int_at_least(text, 0, "a non-negative integer (>= 0)")
+
+
+def add_model_and_image_arguments(p: argparse.ArgumentParser) -> None:
+    """``--model`` (a name of :data:`repro.models.MODELS`), ``--weights``, ``--images`` and ``--targets``."""
+    from repro.models import MODEL_NAMES
+
+    p.add_argument("--model", choices=MODEL_NAMES, default="embedded", help="registered model (default embedded)")
+    p.add_argument("--weights", default=None, help="VGG16: 'imagenet' or a local .h5; embedded: a retrained .h5")
+    p.add_argument("--images", type=Path, required=True, help=".npy of raw RGB images (N, H, W, 3) in [0, 255]")
+    p.add_argument("--targets", type=Path, default=None, help=".npy of N class indices (default: top-1)")
 
 
 def load_images(path: Path, input_shape: tuple[int, ...]) -> "np.ndarray":

@@ -17,14 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from repro.attributions import METHODS
-from repro.commands import load_images, load_targets, nonneg_int
+from repro.commands import add_model_and_image_arguments, load_images, load_targets, nonneg_int
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", choices=("embedded", "vgg16"), default="embedded")
-    p.add_argument("--weights", default=None, help="VGG16: 'imagenet' or a local .h5; embedded: a retrained .h5")
-    p.add_argument("--images", type=Path, required=True, help=".npy of raw RGB images (N, H, W, 3) in [0, 255]")
-    p.add_argument("--targets", type=Path, default=None, help=".npy of N class indices (default: top-1)")
+    add_model_and_image_arguments(p)
     p.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of SmoothGrad noise and Random maps")
     p.add_argument("--out", type=Path, required=True, help="output .npz, one array per method")
@@ -56,7 +53,7 @@ def attribute_images(model, raw: np.ndarray, targets: np.ndarray | None, methods
     from repro.models import top1_targets
 
     x = model.preprocess(raw)
-    targets = top1_targets(model.predict(x)) if targets is None else np.asarray(targets, np.int64)
+    targets = top1_targets(model, x) if targets is None else np.asarray(targets, np.int64)
     ids = image_ids(raw)
     out = {}
     for name in tqdm(methods, desc="methods", unit="method"):

@@ -17,21 +17,20 @@ from pathlib import Path
 
 import numpy as np
 
-from repro.commands import load_images, load_targets, positive_int, steps_arg
+from repro.commands import add_model_and_image_arguments, load_images, load_targets, positive_int, steps_arg
 from repro.errors import ReproError
 from repro.io import load_array
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", choices=("embedded", "vgg16"), default="embedded")
-    p.add_argument("--weights", default=None, help="VGG16: 'imagenet' or a local .h5; embedded: a retrained .h5")
-    p.add_argument("--images", type=Path, required=True, help=".npy of raw RGB images (N, H, W, 3) in [0, 255]")
+    from repro.models import SCORE_MODES
+
+    add_model_and_image_arguments(p)
     p.add_argument("--maps", type=Path, required=True,
                    help=".npy maps (N, H, W[, C]) or .npz with one array per method name")
-    p.add_argument("--targets", type=Path, default=None, help=".npy of N class indices (default: top-1)")
     p.add_argument("--steps", type=steps_arg, default=100,
                    help="curve points K (default 100; exact whenever M <= K) or 'exact' for every pixel count")
-    p.add_argument("--score", choices=("probability", "logit"), default="probability",
+    p.add_argument("--score", choices=SCORE_MODES, default=SCORE_MODES[0],
                    help="class score the criteria read (default: softmax probability)")
     p.add_argument("--batch-size", type=positive_int, default=64, help="forwards per compiled call (default 64)")
     p.add_argument("--out", type=Path, default=Path("results.csv"), help="output CSV (default results.csv)")
@@ -81,26 +80,27 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
     return raw, maps, targets
 
 
-def evaluate_inputs(model, raw: np.ndarray, maps: dict[str, np.ndarray], targets: np.ndarray | None,
-                    steps: int | None = 100, score: str = "probability", batch_size: int = 64,
+def evaluate_inputs(model, raw: np.ndarray, maps: dict[str, np.ndarray], targets: np.ndarray | None, *,
+                    steps: int | None = 100, score: str | None = None, batch_size: int = 64,
                     image_prefix: str = "image", progress: bool = False) -> list[dict]:
     """The core of ``repro evaluate`` for an :class:`~repro.models.ImageModel`: one results row per image x method.
 
     Args:
         model: ImageModel. raw: ``(N, H, W, 3)`` raw RGB. maps: method -> maps ``(N, ...)``.
-        targets: ``(N,)`` or ``None`` (top-1). image_prefix: ``image_id`` is ``f"{image_prefix}:{row}"``.
+        targets: ``(N,)`` or ``None`` (:func:`repro.models.top1_targets`). steps, score, batch_size, progress: as
+            in :func:`repro.criteria.evaluate_methods`. image_prefix: ``image_id`` is ``f"{image_prefix}:{row}"``.
     Returns:
         rows with the columns of :data:`repro.results.RESULT_COLUMNS` (``label`` is -1: unknown), image-major.
     """
     from repro.criteria import evaluate_methods
-    from repro.results import rows_from_results
     from repro.models import top1_targets
+    from repro.results import rows_from_results
 
     x = model.preprocess(raw)
     if targets is None:
-        targets = top1_targets(model.predict(x, batch_size=batch_size))
-    results = evaluate_methods(model, x, maps, model.baseline, targets, steps=steps, batch_size=batch_size,
-                               score=score, progress=progress)
+        targets = top1_targets(model, x, batch_size=batch_size)
+    results = evaluate_methods(model, x, maps, targets=targets, steps=steps, batch_size=batch_size, score=score,
+                               progress=progress)
     ids = [f"{image_prefix}:{i}" for i in range(len(raw))]
     return rows_from_results(ids, np.full(len(raw), -1), results)
 
@@ -111,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
 
     model = load_model(args.model, args.weights)
     raw, maps, targets = load_inputs(args.images, args.maps, args.targets, model.input_shape, model.num_classes)
-    rows = evaluate_inputs(model, raw, maps, targets, steps=None if args.steps == "exact" else args.steps, score=args.score,
-                           batch_size=args.batch_size, image_prefix=args.images.stem, progress=args.progress)
+    rows = evaluate_inputs(model, raw, maps, targets, steps=None if args.steps == "exact" else args.steps,
+                           score=args.score, batch_size=args.batch_size, image_prefix=args.images.stem,
+                           progress=args.progress)
     write_results(args.out, rows)
     print(f"[repro] wrote {len(rows)} rows ({len(maps)} method(s) x {len(raw)} image(s)) to {args.out}")
     return 0

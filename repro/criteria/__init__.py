@@ -8,7 +8,7 @@
 Usage::
 
     from repro.criteria import evaluate
-    res = evaluate(model, images, maps, baseline, targets, steps=100)
+    res = evaluate(model, images, maps, targets=targets, steps=100)   # data positional, settings by keyword
     res.n_ord, res.s_ord, res.tpn, res.tps, res.curves[0].tpn_top.x
 """
 

@@ -1,23 +1,29 @@
 """``evaluate``: N-Ord, S-Ord, TPN and TPS of attribution maps, with the curves they come from.
 
-Usage::
+Usage (data positional, every setting by keyword)::
 
     from repro.criteria import evaluate
-    res = evaluate(model, images, maps, baseline, targets, steps=100, batch_size=64, score="probability")
+    res = evaluate(model, images, maps, targets=targets, steps=100, batch_size=64, score="probability")
     res.n_ord, res.s_ord, res.tpn, res.tps      # (P,) float64 (P = N maps by default), NaN where res.reason[i] says why
     res.curves[i].tpn_top.x, res.curves[i].tpn_top.y   # k and R_m of the TPN top curve of image i
     rows = rows_from_results(ids, labels, {"saliency": res})   # results-table rows (repro.results)
 
     # several methods on the same images in ONE engine pass (images are not duplicated):
-    by_method = evaluate_methods(model, images, {"saliency": m1, "gradcam": m2}, baseline, targets)
+    by_method = evaluate_methods(model, images, {"saliency": m1, "gradcam": m2}, targets=targets)
 
-* ``model``: an :class:`~repro.models.ImageModel` (the criteria read ``model.score_model(score)``; ``baseline``
-  may then be ``None`` = ``model.baseline``), or any Keras model / callable mapping float32 ``(B, H, W, C)`` to
-  ``(B, classes)`` (``score`` is ignored). Non-image toy models run as inputs of shape ``(1, F, 1)``.
+* ``model``: an :class:`~repro.models.ImageModel` (``baseline`` may then be ``None`` = ``model.baseline``), a
+  Keras model, or any callable mapping float32 ``(B, H, W, C)`` to ``(B, classes)``. Non-image toy models run as
+  inputs of shape ``(1, F, 1)``.
+* ``score``: which output the criteria read (:func:`repro.models.score_function`). ``None`` (default): the model's
+  own output (an ImageModel's softmax probability). ``"probability"`` / ``"logit"``: for an ImageModel its
+  ``score_model(score)``; for a Keras model ending in a softmax the model as it is / with the softmax stripped. A
+  plain callable's outputs (or those of a Keras model without a final softmax) are used as they are: any
+  ``score`` but ``None`` raises ``ValueError`` for it, never silently ignored.
 * ``images``: ``(N, H, W, C)`` float32 in model space. ``maps``: ``(P, H, W, C)``, ``(P, H, W)`` or coarser
   ``(P, h, w[, C])`` (see :func:`repro.criteria.orders.pixel_scores`); ``P = N`` unless ``image_index`` (``(P,)``)
   says which image each map explains. ``baseline``: ``(H, W, C)`` or ``(N, H, W, C)`` in model space.
-  ``targets``: ``(N,)`` class per image, or ``(P,)`` per map with ``image_index`` (``None``: the model's top-1).
+  ``targets``: ``(N,)`` class per image, or ``(P,)`` per map with ``image_index`` (``None``: the model's top-1,
+  :func:`repro.models.top1_targets`).
 * ``steps``: ``K`` (default 100). The top curves (removing / adding along pi+) are evaluated at the union of
   ``K + 1`` pixel counts evenly spaced in ``m`` and ``K + 1`` counts whose shares ``k`` are evenly spaced; the
   bottom curves (reversed pi+) at the ``k``-spaced counts (:mod:`repro.criteria.orders`). Every criterion uses
@@ -44,7 +50,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from repro.criteria import orders, scores
-from repro.criteria.curves import ADD, REMOVE, get_engine
+from repro.criteria.curves import ADD, QUERY_FIELDS, REMOVE, get_engine
+from repro.models import ImageModel, score_function, top1_targets
 
 REASON_NO_POSITIVE = "M=0: no pixel has a positive attribution score; all four criteria are NaN"
 REASON_Y0 = "y0<=0: the original output is not positive; TPN and TPS are NaN"
@@ -111,9 +118,9 @@ class CriteriaResult:
                               self.steps, self.num_forwards)
 
 
-def evaluate(model: Any, images: np.ndarray, maps: np.ndarray, baseline: np.ndarray | None = None,
+def evaluate(model: Any, images: np.ndarray, maps: np.ndarray, *, baseline: np.ndarray | None = None,
              targets: np.ndarray | None = None, steps: int | None = 100, batch_size: int = 64,
-             score: str = "probability", *, image_index: np.ndarray | None = None, progress: bool = False,
+             score: str | None = None, image_index: np.ndarray | None = None, progress: bool = False,
              eps: float = scores.EPS) -> CriteriaResult:
     """N-Ord (eq. 3), S-Ord (eq. 4), TPN (Def. 4) and TPS (Def. 6) for each (image, map); see the module docstring.
 
@@ -123,30 +130,30 @@ def evaluate(model: Any, images: np.ndarray, maps: np.ndarray, baseline: np.ndar
         maps: ``(P, H, W, C)``, ``(P, H, W)`` or coarser; ``P = N`` unless ``image_index`` is given.
         baseline: ``(H, W, C)`` or ``(N, H, W, C)`` in model space; ``None`` only for an ImageModel.
         targets: ``(N,)`` class per image, or ``(P,)`` class per map when ``image_index`` is given (a length
-            of ``P`` then always means per map); ``None`` = top-1 of the score model.
+            of ``P`` then always means per map); ``None`` = the model's top-1 (:func:`repro.models.top1_targets`).
         steps: ``K`` or ``None`` (exact). batch_size: forwards per compiled call (last batch padded).
-        score: ``"probability"`` or ``"logit"`` (ImageModel only).
+        score: ``None`` (the model's own output), ``"probability"`` or ``"logit"``; see the module docstring.
         image_index: ``(P,)`` image row of each map (many maps per image without copying images).
         progress: tqdm bar over the batches. eps: footnote-2 epsilon.
     Returns:
         :class:`CriteriaResult` with ``P`` rows.
     Raises:
-        ValueError: shapes, NaN in maps or images, targets out of range.
+        ValueError: shapes, NaN in maps or images, targets out of range, a ``score`` the model cannot honour.
     """
     images, forward, base = _prepare(model, images, baseline, score)
     pix = orders.pixel_scores(maps, images.shape[1:3])
-    return _evaluate_scores(forward, images, pix, base, targets, steps, batch_size, image_index, progress, eps,
-                            num_classes=_num_classes(model))
+    return _evaluate_scores(model, forward, images, pix, base, targets, steps, batch_size, image_index, progress, eps)
 
 
-def evaluate_methods(model: Any, images: np.ndarray, maps_by_method: Mapping[str, np.ndarray],
+def evaluate_methods(model: Any, images: np.ndarray, maps_by_method: Mapping[str, np.ndarray], *,
                      baseline: np.ndarray | None = None, targets: np.ndarray | None = None,
-                     steps: int | None = 100, batch_size: int = 64, score: str = "probability", *,
+                     steps: int | None = 100, batch_size: int = 64, score: str | None = None,
                      progress: bool = False, eps: float = scores.EPS) -> dict[str, CriteriaResult]:
     """:func:`evaluate` for several methods' maps of the same ``N`` images in one engine pass.
 
     Args:
         maps_by_method: name -> maps ``(N, ...)`` (any shape :func:`evaluate` accepts; may differ per method).
+        The other arguments are those of :func:`evaluate` (``targets`` per image).
     Returns:
         name -> :class:`CriteriaResult` with ``N`` rows (``num_forwards`` is the shared pass's total).
     """
@@ -164,21 +171,14 @@ def evaluate_methods(model: Any, images: np.ndarray, maps_by_method: Mapping[str
         if p.shape[0] != N:
             raise ValueError(f"maps of method {name!r} has {p.shape[0]} maps for {N} images")
         pix.append(p)
-    res = _evaluate_scores(forward, images, np.concatenate(pix), base, targets, steps, batch_size,
-                           np.tile(np.arange(N), len(names)), progress, eps, num_classes=_num_classes(model))
+    res = _evaluate_scores(model, forward, images, np.concatenate(pix), base, targets, steps, batch_size,
+                           np.tile(np.arange(N), len(names)), progress, eps)
     return {name: res.subset(slice(i * N, (i + 1) * N)) for i, name in enumerate(names)}
 
 
-def _num_classes(model: Any) -> int | None:
-    from repro.models import ImageModel
-
-    return model.num_classes if isinstance(model, ImageModel) else None
-
-
-def _prepare(model: Any, images: np.ndarray, baseline: np.ndarray | None, score: str):
+def _prepare(model: Any, images: np.ndarray, baseline: np.ndarray | None, score: str | None):
     """Resolve the forward function and check images and baseline. Returns ``(images, forward, baselines)``."""
-    from repro.models import ImageModel
-
+    forward = score_function(model, score)
     images = np.asarray(images)
     if images.ndim != 4:
         raise ValueError(f"images has shape {images.shape}, expected (N, H, W, C)")
@@ -192,13 +192,8 @@ def _prepare(model: Any, images: np.ndarray, baseline: np.ndarray | None, score:
         if tuple(model.input_shape) != hwc:
             raise ValueError(f"images has shape {images.shape}, expected (N, {', '.join(map(str, model.input_shape))})"
                              f" for model {model.name!r}")
-        forward: Callable = model.score_model(score)
         if baseline is None:
             baseline = model.baseline
-    elif not callable(model):
-        raise ValueError(f"model must be an ImageModel, a Keras model or a callable, got {type(model).__name__}")
-    else:
-        forward = model
     if baseline is None:
         raise ValueError("baseline is required unless model is an ImageModel")
     base = np.asarray(baseline, dtype=np.float32)
@@ -211,20 +206,11 @@ def _prepare(model: Any, images: np.ndarray, baseline: np.ndarray | None, score:
     return images, forward, base
 
 
-def _top1(forward: Callable, images: np.ndarray, batch_size: int) -> np.ndarray:
-    import tensorflow as tf
-
-    from repro.batching import map_batches
-    from repro.models import top1_targets
-
-    return top1_targets(map_batches(lambda b: np.asarray(forward(tf.constant(b))), images, batch_size=batch_size))
-
-
-def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, base: np.ndarray,
+def _evaluate_scores(model: Any, forward: Callable, images: np.ndarray, pix: np.ndarray, base: np.ndarray,
                      targets: np.ndarray | None, steps: int | None, batch_size: int,
-                     image_index: np.ndarray | None, progress: bool, eps: float,
-                     num_classes: int | None) -> CriteriaResult:
-    """The engine behind :func:`evaluate`: ``pix`` are per-pixel scores ``(P, H, W)``."""
+                     image_index: np.ndarray | None, progress: bool, eps: float) -> CriteriaResult:
+    """The engine behind :func:`evaluate`: ``forward`` is ``model``'s score function, ``pix`` per-pixel scores
+    ``(P, H, W)``."""
     N, H, W, C = images.shape
     P = pix.shape[0]
     orders.check_steps(steps)
@@ -239,9 +225,8 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
                          f"expected ({P},) ints")
     if P and (image_index.min() < 0 or image_index.max() >= N):
         raise ValueError(f"image_index out of range [0, {N}): min {image_index.min()}, max {image_index.max()}")
-    if targets is None:
-        targets = _top1(forward, images, batch_size)
-    targets = np.asarray(targets)
+    targets = top1_targets(model, images, batch_size=batch_size) if targets is None else np.asarray(targets)
+    num_classes = model.num_classes if isinstance(model, ImageModel) else None
     per_map = explicit_index and targets.shape == (P,)
     if not (per_map or targets.shape == (N,)) or not np.issubdtype(targets.dtype, np.integer):
         expected = f"({N},) per image or ({P},) per map" if explicit_index else f"({N},)"
@@ -263,34 +248,31 @@ def _evaluate_scores(forward: Callable, images: np.ndarray, pix: np.ndarray, bas
         m_bot = orders.share_counts(k_bot, steps)
         per_pair.append((M, k_top, k_bot, m_top, m_bot))
 
-    # Queries: four segments per pair (remove/add x top/bottom), canonicalised (an empty range is the image itself
-    # or its baseline, shared by all maps of the image with that target), then deduplicated.
-    keys, seg_bounds = [], []
+    # Queries: four segments per pair (remove/add x top/bottom), one int column per field of QUERY_FIELDS. An empty
+    # range is the image itself (REMOVE) or its baseline (ADD), whatever the map: it is canonicalised (rank 0, lo = hi
+    # = 0) so that all maps of the image with that target share it. Identical rows are evaluated once.
+    shared_base = base.shape[0] == 1
+    columns: dict[str, list[np.ndarray]] = {f: [] for f in QUERY_FIELDS}
+    seg_bounds = []
     offset = 0
     for p, (M, _, _, m_top, m_bot) in enumerate(per_pair):
         i = int(image_index[p])
         bounds = []
         for mode in (REMOVE, ADD):
-            for lo, hi in ((0 * m_top, m_top), (M - m_bot, np.full_like(m_bot, M))):
-                empty = lo == hi
-                key = np.stack([np.full(lo.size, i), np.where(empty, -1, p), np.where(empty, 0, lo),
-                                np.where(empty, 0, hi), np.full(lo.size, mode),
-                                np.full(lo.size, pair_targets[p])], axis=1)
-                keys.append(key)
-                bounds.append((offset, offset + lo.size))
-                offset += lo.size
+            for lo, hi in ((np.zeros_like(m_top), m_top), (M - m_bot, np.full_like(m_bot, M))):
+                empty, n = lo == hi, lo.size
+                segment = {"image": np.full(n, i), "baseline": np.full(n, 0 if shared_base else i),
+                           "rank": np.where(empty, 0, p), "lo": np.where(empty, 0, lo), "hi": np.where(empty, 0, hi),
+                           "mode": np.full(n, mode), "target": np.full(n, pair_targets[p])}
+                for f in QUERY_FIELDS:
+                    columns[f].append(segment[f])
+                bounds.append((offset, offset + n))
+                offset += n
         seg_bounds.append(bounds)
-    all_keys = np.concatenate(keys).astype(np.int64)
+    all_keys = np.stack([np.concatenate(columns[f]) for f in QUERY_FIELDS], axis=1).astype(np.int64)
     uniq, inverse = np.unique(all_keys, axis=0, return_inverse=True)
     inverse = inverse.ravel()
-    shared_base = base.shape[0] == 1
-    queries = {
-        "image": uniq[:, 0],
-        "baseline": np.zeros(len(uniq), np.int64) if shared_base else uniq[:, 0],
-        "rank": np.maximum(uniq[:, 1], 0),
-        "lo": uniq[:, 2], "hi": uniq[:, 3], "mode": uniq[:, 4],
-        "target": uniq[:, 5],
-    }
+    queries = dict(zip(QUERY_FIELDS, uniq.T))
     engine = get_engine(forward, batch_size, (H, W, C))
     outputs = engine.run(images, base, ranks, queries, progress=progress)[inverse]
 

@@ -11,6 +11,9 @@ Architecture (input 64x64x3 in ``[0, 1]``, :func:`repro.models.unit_preprocess`,
 Only layer types that DeepLIFT (kundajelab 0.6.13.0 Sequential converter), iNNvestigate 2.1.2 and tf-keras-vis
 Grad-CAM all handle: Conv2D with fused ReLU, MaxPooling2D, Flatten, Dense. No BatchNorm, no Dropout, no global
 pooling. Classes: ``A_and_B``, ``C_or_D``, ``neither`` (:data:`repro.data.shapes.CLASS_NAMES`).
+
+Registered as ``"embedded"`` in :data:`repro.models.MODELS` (:func:`load_embedded`); this module imports only the
+models core, never the registry.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from repro.data.shapes import CLASS_NAMES, SIZE
 from repro.errors import WeightsNotFoundError
-from repro.models import ImageModel, unit_preprocess
+from repro.models.core import ImageModel, unit_preprocess
 
 WEIGHTS_FILE = Path(__file__).with_name("embedded_vgg.h5")
 """The shipped weights (retrain with ``make embedded-model``)."""

@@ -94,7 +94,7 @@ def data(cnn):
 @pytest.fixture(scope="module")
 def exact(cnn, data):
     x, maps, targets = data
-    return evaluate(cnn, x, maps, None, targets, steps=None, batch_size=16)
+    return evaluate(cnn, x, maps, targets=targets, steps=None, batch_size=16)
 
 
 def test_engine_matches_brute_force_in_exact_mode(cnn, data, exact):
@@ -125,11 +125,11 @@ def test_stepped_converges_to_exact():
     model = small_cnn(input_shape=(12, 12, 3), classes=3, seed=5)
     x = model.preprocess(random_images(4, (12, 12, 3), seed=2))
     maps = np.random.default_rng(4).normal(size=(4, 12, 12)) + 0.3
-    ex = evaluate(model, x, maps, None, np.array([0, 1, 2, 0]), steps=None, batch_size=64)
+    ex = evaluate(model, x, maps, targets=np.array([0, 1, 2, 0]), steps=None, batch_size=64)
     assert ex.num_positive.min() > 80
     errs = {}
     for K in (5, 10, 20, 40, 80, 144):
-        st = evaluate(model, x, maps, None, np.array([0, 1, 2, 0]), steps=K, batch_size=64)
+        st = evaluate(model, x, maps, targets=np.array([0, 1, 2, 0]), steps=K, batch_size=64)
         errs[K] = max(float(np.max(np.abs(getattr(st, c) - getattr(ex, c)))) for c in ("n_ord", "s_ord", "tpn", "tps"))
     # Observed (these seeds, M = 84..103 of 144 pixels), max |stepped - exact| over the 4 criteria and 4 images:
     # K=5: 0.059, K=10: 0.030, K=20: 0.026, K=40: 0.0096, K=80: 0.0031 (TPS is the slowest), 0 once K >= M.
@@ -145,7 +145,7 @@ def test_batch_size_changes_nothing(cnn, data, exact, batch_size):
     Q = exact.num_forwards
     d = next(d for d in range(7, Q) if Q % d == 0)
     bs = {"divisor-1": d - 1, "divisor": d, "divisor+1": d + 1}.get(batch_size, batch_size)
-    res = evaluate(cnn, x, maps, None, targets, steps=None, batch_size=bs)
+    res = evaluate(cnn, x, maps, targets=targets, steps=None, batch_size=bs)
     for key in ("n_ord", "s_ord", "tpn", "tps", "y0", "yb"):
         np.testing.assert_allclose(getattr(res, key), getattr(exact, key), atol=1e-7, rtol=0, err_msg=key)
 
@@ -153,8 +153,8 @@ def test_batch_size_changes_nothing(cnn, data, exact, batch_size):
 def test_image_order_and_count_change_nothing(cnn, data, exact):
     x, maps, targets = data
     perm = np.array([3, 0, 4, 2, 1])
-    res = evaluate(cnn, x[perm], maps[perm], None, targets[perm], steps=None, batch_size=16)
-    one = evaluate(cnn, x[4:], maps[4:], None, targets[4:], steps=None, batch_size=16)
+    res = evaluate(cnn, x[perm], maps[perm], targets=targets[perm], steps=None, batch_size=16)
+    one = evaluate(cnn, x[4:], maps[4:], targets=targets[4:], steps=None, batch_size=16)
     for key in ("n_ord", "s_ord", "tpn", "tps", "y0", "yb"):
         np.testing.assert_allclose(getattr(res, key), getattr(exact, key)[perm], atol=1e-7, rtol=0)
         np.testing.assert_allclose(getattr(one, key), getattr(exact, key)[4:], atol=1e-7, rtol=0)
@@ -163,10 +163,10 @@ def test_image_order_and_count_change_nothing(cnn, data, exact):
 def test_many_maps_per_image_share_images_and_forwards(cnn, data, exact):
     x, maps, targets = data
     other = np.random.default_rng(9).normal(size=maps.shape)
-    both = evaluate(cnn, x, np.concatenate([maps, other]), None, targets, steps=None, batch_size=16,
+    both = evaluate(cnn, x, np.concatenate([maps, other]), targets=targets, steps=None, batch_size=16,
                     image_index=np.tile(np.arange(5), 2))
-    single = evaluate(cnn, x, other, None, targets, steps=None, batch_size=16)
-    by_method = evaluate_methods(cnn, x, {"a": maps, "b": other}, None, targets, steps=None, batch_size=16)
+    single = evaluate(cnn, x, other, targets=targets, steps=None, batch_size=16)
+    by_method = evaluate_methods(cnn, x, {"a": maps, "b": other}, targets=targets, steps=None, batch_size=16)
     for key in ("n_ord", "s_ord", "tpn", "tps"):
         np.testing.assert_allclose(getattr(both, key)[:5], getattr(exact, key), atol=1e-7, rtol=0)
         np.testing.assert_allclose(getattr(both, key)[5:], getattr(single, key), atol=1e-7, rtol=0)
@@ -175,13 +175,13 @@ def test_many_maps_per_image_share_images_and_forwards(cnn, data, exact):
     assert both.num_forwards == exact.num_forwards + single.num_forwards - 2 * 5
     assert by_method["a"].num_forwards == both.num_forwards
     # targets per map (P,) with image_index: same numbers, and a different target for one map is honoured.
-    per_map = evaluate(cnn, x, np.concatenate([maps, other]), None, np.tile(targets, 2), steps=None,
+    per_map = evaluate(cnn, x, np.concatenate([maps, other]), targets=np.tile(targets, 2), steps=None,
                        batch_size=16, image_index=np.tile(np.arange(5), 2))
     np.testing.assert_allclose(per_map.tpn, both.tpn, atol=1e-7, rtol=0)
     t2 = np.concatenate([targets, (targets + 1) % 3])
-    mixed = evaluate(cnn, x, np.concatenate([maps, other]), None, t2, steps=None, batch_size=16,
+    mixed = evaluate(cnn, x, np.concatenate([maps, other]), targets=t2, steps=None, batch_size=16,
                      image_index=np.tile(np.arange(5), 2))
-    shifted = evaluate(cnn, x, other, None, (targets + 1) % 3, steps=None, batch_size=16)
+    shifted = evaluate(cnn, x, other, targets=(targets + 1) % 3, steps=None, batch_size=16)
     np.testing.assert_allclose(mixed.tpn[5:], shifted.tpn, atol=1e-7, rtol=0)
     np.testing.assert_array_equal(mixed.targets, t2)
 
@@ -189,7 +189,7 @@ def test_many_maps_per_image_share_images_and_forwards(cnn, data, exact):
 def test_no_retracing_across_calls(cnn, data):
     x, maps, targets = data
     for n in (1, 3, 5):
-        evaluate(cnn, x[:n], maps[:n], None, targets[:n], steps=4, batch_size=8)
+        evaluate(cnn, x[:n], maps[:n], targets=targets[:n], steps=4, batch_size=8)
     engine = get_engine(cnn.score_model("probability"), 8, SHAPE)
     assert engine.tracing_count() == 1
 
@@ -197,7 +197,7 @@ def test_no_retracing_across_calls(cnn, data):
 def test_y0_not_positive_gives_nan_tpn_tps_with_reason():
     neg = lambda t: tf.reshape(-1.0 - tf.reduce_sum(t, axis=[1, 2, 3]), [-1, 1])  # noqa: E731
     x = np.ones((1, 1, 3, 1), np.float32)
-    res = evaluate(neg, x, np.ones((1, 1, 3)), np.zeros((1, 3, 1)), np.zeros(1, int), steps=None)
+    res = evaluate(neg, x, np.ones((1, 1, 3)), baseline=np.zeros((1, 3, 1)), targets=np.zeros(1, int), steps=None)
     assert res.reason == [REASON_Y0]
     assert np.isnan(res.tpn[0]) and np.isnan(res.tps[0])
     # y0 = -4, y_b = -1, R = -4, -3, -2, -1: N-Ord = mean(max(R + 1, 0)) = 0; S-Ord = mean(min(R', -4) + 4) = 0
@@ -218,21 +218,21 @@ def test_rows_from_results(exact):
 def test_input_errors(cnn, data):
     x, maps, targets = data
     with pytest.raises(ValueError, match="5 maps for 4 images"):
-        evaluate(cnn, x[:4], maps, None, targets[:4])
+        evaluate(cnn, x[:4], maps, targets=targets[:4])
     with pytest.raises(ValueError, match="targets"):
-        evaluate(cnn, x, maps, None, targets[:3])
+        evaluate(cnn, x, maps, targets=targets[:3])
     with pytest.raises(ValueError, match="targets out of range"):
-        evaluate(cnn, x, maps, None, targets + 3)
+        evaluate(cnn, x, maps, targets=targets + 3)
     with pytest.raises(ValueError, match="baseline has shape"):
-        evaluate(cnn, x, maps, np.zeros((2, 2, 3)), targets)
+        evaluate(cnn, x, maps, baseline=np.zeros((2, 2, 3)), targets=targets)
     with pytest.raises(ValueError, match="baseline contains non-finite"):
-        evaluate(cnn, x, maps, np.full(x.shape[1:], np.nan, np.float32), targets)
+        evaluate(cnn, x, maps, baseline=np.full(x.shape[1:], np.nan, np.float32), targets=targets)
     with pytest.raises(ValueError, match="images contains non-finite"):
-        evaluate(cnn, np.where(x == x.max(), np.inf, x), maps, None, targets)
+        evaluate(cnn, np.where(x == x.max(), np.inf, x), maps, targets=targets)
     with pytest.raises(ValueError, match="steps"):
-        evaluate(cnn, x, maps, None, targets, steps=0)
+        evaluate(cnn, x, maps, targets=targets, steps=0)
     with pytest.raises(ValueError, match="baseline is required"):
-        evaluate(lambda t: t, x, maps, None, targets)
+        evaluate(lambda t: t, x, maps, targets=targets)
 
 
 def test_engine_cache_does_not_keep_models_alive():
@@ -243,9 +243,65 @@ def test_engine_cache_does_not_keep_models_alive():
 
     model = small_cnn(input_shape=(4, 4, 3), classes=2, seed=0)
     x = np.full((1, 4, 4, 3), 0.5, np.float32)
-    evaluate(model, x, np.ones((1, 4, 4)), None, np.array([0]), steps=None, batch_size=4)
+    evaluate(model, x, np.ones((1, 4, 4)), targets=np.array([0]), steps=None, batch_size=4)
     ref = weakref.ref(model.keras_model)
     assert ref() in _ENGINES
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_score_applies_to_keras_models_and_is_refused_for_plain_callables(cnn, data, exact):
+    x, maps, targets = data
+    keras = cnn.keras_model
+    same = dict(targets=targets, steps=None, batch_size=16)
+    # An ImageModel: score=None reads its own output, the probability.
+    for score in (None, "probability"):
+        np.testing.assert_array_equal(evaluate(cnn, x, maps, score=score, **same).n_ord, exact.n_ord)
+    # A Keras model ending in a softmax: "probability" uses it as it is, "logit" strips the softmax.
+    base = dict(baseline=cnn.baseline, **same)
+    for score in (None, "probability"):
+        np.testing.assert_array_equal(evaluate(keras, x, maps, score=score, **base).tps, exact.tps)
+    by_image_model = evaluate(cnn, x, maps, score="logit", **same)
+    by_keras = evaluate(keras, x, maps, score="logit", **base)
+    np.testing.assert_array_equal(by_keras.y0, by_image_model.y0)
+    np.testing.assert_array_equal(by_keras.tpn, by_image_model.tpn)
+    assert not np.allclose(by_keras.y0, exact.y0)  # logits, not probabilities
+    # A plain callable's outputs are used as they are: any score but None is an error, never ignored.
+    plain = lambda t: keras(t, training=False)  # noqa: E731
+    np.testing.assert_array_equal(evaluate(plain, x, maps, **base).s_ord, exact.s_ord)
+    for score in ("probability", "logit"):
+        with pytest.raises(ValueError, match="plain callable .* are used as they are: pass score=None"):
+            evaluate(plain, x, maps, score=score, **base)
+        with pytest.raises(ValueError, match="plain callable"):
+            evaluate_methods(plain, x, {"m": maps}, score=score, **base)
+    with pytest.raises(ValueError, match="unknown score 'softmax'"):
+        evaluate(cnn, x, maps, score="softmax", **same)
+
+
+def test_keras_model_without_softmax_refuses_a_score(data):
+    x, maps, targets = data
+    linear = tf.keras.Sequential([tf.keras.layers.InputLayer(input_shape=SHAPE), tf.keras.layers.Flatten(),
+                                  tf.keras.layers.Dense(3)])
+    base = dict(baseline=np.zeros(SHAPE, np.float32), targets=targets, steps=2)
+    assert len(evaluate(linear, x, maps, **base)) == len(x)
+    with pytest.raises(ValueError, match="Keras model without a final softmax"):
+        evaluate(linear, x, maps, score="logit", **base)
+
+
+def test_settings_are_keyword_only(cnn, data):
+    x, maps, targets = data
+    with pytest.raises(TypeError, match="positional"):
+        evaluate(cnn, x, maps, None, targets)
+    with pytest.raises(TypeError, match="positional"):
+        evaluate_methods(cnn, x, {"m": maps}, None, targets)
+
+
+def test_default_targets_are_the_shared_top1(cnn, data, exact):
+    from repro.models import top1_targets
+
+    x, maps, _ = data
+    top1 = top1_targets(cnn, x)
+    np.testing.assert_array_equal(evaluate(cnn, x, maps, steps=2).targets, top1)
+    plain = lambda t: cnn.keras_model(t, training=False)  # noqa: E731
+    np.testing.assert_array_equal(evaluate(plain, x, maps, baseline=cnn.baseline, steps=2).targets, top1)

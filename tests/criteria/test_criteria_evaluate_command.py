@@ -36,7 +36,7 @@ def test_core_equals_evaluate(cnn, files):
     tmp, raw, a, b = files
     raw2, maps, targets = load_inputs(tmp / "imgs.npy", tmp / "maps.npz", tmp / "targets.npy", SHAPE, 3)
     rows = evaluate_inputs(cnn, raw2, maps, targets, steps=None, batch_size=8, image_prefix="imgs")
-    direct = evaluate(cnn, cnn.preprocess(raw), b, None, np.array([0, 1, 2]), steps=None)
+    direct = evaluate(cnn, cnn.preprocess(raw), b, targets=np.array([0, 1, 2]), steps=None)
     got = [r for r in rows if r["method"] == "gradcam"]
     assert [r["image_id"] for r in got] == ["imgs:0", "imgs:1", "imgs:2"]
     np.testing.assert_allclose([r["tpn"] for r in got], direct.tpn, atol=1e-7)

@@ -26,7 +26,7 @@ def max_model():
 
 def run_example1(scores, **kw):
     x = np.ones((3, 1, 3, 1), np.float32)
-    return evaluate(max_model(), x, scores.reshape(3, 1, 3), np.zeros((1, 3, 1)), np.zeros(3, int),
+    return evaluate(max_model(), x, scores.reshape(3, 1, 3), baseline=np.zeros((1, 3, 1)), targets=np.zeros(3, int),
                     steps=None, batch_size=4, **kw)
 
 
@@ -78,7 +78,8 @@ def linear_toy(t):
 def test_linear_toy_proportional_vs_disproportional(steps):
     x = np.ones((2, 1, 2, 1), np.float32)
     maps = np.array([[2.0, 1.0], [10.0, 1.0]]).reshape(2, 1, 2)
-    res = evaluate(linear_toy, x, maps, np.zeros((1, 2, 1)), np.zeros(2, int), steps=steps, batch_size=3)
+    res = evaluate(linear_toy, x, maps, baseline=np.zeros((1, 2, 1)), targets=np.zeros(2, int), steps=steps,
+                   batch_size=3)
     # Same order x1, x2 for both. Removal R = 3, 1, 0 and y_b = 0: N-Ord = 4/3.
     # Adding R' = 0, 2, 3 and y0 = 3: S-Ord = (-3 - 1 + 0) / 3 = -4/3. Unchanged by the 10:1 scores.
     # (steps=1 < M = 2: counts 0 and 2 only; m = 1 is read on the line between them: R_1 = 1.5, R'_1 = 1.5,
@@ -112,10 +113,10 @@ def test_proposition4_linear_model_grad_x_input(seed, steps):
     x = rng.uniform(0.05, 1.0, size=(3, 8, 8, 3)).astype(np.float32)
     targets = np.array([0, 1, 2])
     maps = np.stack([w[:, t].reshape(8, 8, 3) * x[i] for i, t in enumerate(targets)])
-    res = evaluate(model, x, maps, None, targets, steps=steps, score="logit", batch_size=32)
+    res = evaluate(model, x, maps, targets=targets, steps=steps, score="logit", batch_size=32)
     assert np.all(res.num_positive == 64)
     np.testing.assert_allclose(res.tpn, 0, atol=1e-6)
     np.testing.assert_allclose(res.tps, 0, atol=1e-6)
     # Negative control: squared scores keep the order but break proportionality.
-    res2 = evaluate(model, x, maps ** 2, None, targets, steps=steps, score="logit", batch_size=32)
+    res2 = evaluate(model, x, maps ** 2, targets=targets, steps=steps, score="logit", batch_size=32)
     assert np.all(res2.tpn > 1e-3) and np.all(res2.tps > 1e-3)

@@ -1,9 +1,11 @@
-"""Models the study explains, with their preprocessing, black baseline and class-score function.
+"""The model record every stage shares, its preprocessors, and the two rules the criteria need of any model: which
+output they read (:func:`score_function`) and which class they explain by default (:func:`top1_targets`).
 
 An :class:`ImageModel` bundles what every later stage needs and nothing else:
 
 * ``keras_model``: a Keras classifier ``(N, H, W, C) -> (N, classes)`` whose last layer ends in a softmax;
-* ``preprocess``: raw RGB pixels in ``[0, 255]`` -> model input space (VGG16: Caffe-style BGR mean subtraction);
+* ``preprocess``: raw RGB pixels in ``[0, 255]`` -> model input space (VGG16: Caffe-style BGR mean subtraction,
+  :mod:`repro.models.vgg16`; the embedded model: :func:`unit_preprocess`);
 * ``baseline``: the all-black raw image carried through ``preprocess``. For VGG16 this is ``-[103.939, 116.779,
   123.68]`` (BGR) in every pixel, *not* zero: "removing" a pixel means setting it to this value;
 * :meth:`ImageModel.score_model`: the class score the criteria read, softmax probability (default) or the
@@ -11,42 +13,23 @@ An :class:`ImageModel` bundles what every later stage needs and nothing else:
 
 Attribution methods explain the pre-softmax logit (``logits_model``), as iNNvestigate, deeplift and tf-keras-vis
 do; the criteria read the probability unless told otherwise (see ``docs/criteria.md``).
+
+This module imports no model family: the named models and their loaders are the registry of :mod:`repro.models`.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
-from repro.errors import ReproError, WeightsNotFoundError
+from repro.errors import ReproError
 
 ScoreMode = Literal["probability", "logit"]
 SCORE_MODES: tuple[str, ...] = ("probability", "logit")
-
-VGG16_INPUT_SHAPE = (224, 224, 3)
-CAFFE_BGR_MEANS = np.array([103.939, 116.779, 123.68], dtype=np.float32)
-VGG16_WEIGHTS_HELP = (
-    "VGG16 ImageNet weights are needed. With internet, use --weights imagenet (Keras downloads "
-    "vgg16_weights_tf_dim_ordering_tf_kernels.h5 to ~/.keras/models/). Offline, copy that file to "
-    "~/.keras/models/ or pass --weights /path/to/vgg16_weights_tf_dim_ordering_tf_kernels.h5."
-)
-
-
-def vgg16_preprocess(raw: np.ndarray) -> np.ndarray:
-    """Caffe preprocessing of ``keras.applications.vgg16``: RGB -> BGR, then subtract the ImageNet BGR means.
-
-    Args:
-        raw: ``(N, H, W, 3)`` or ``(H, W, 3)`` RGB in ``[0, 255]``. Never modified (Keras's own function mutates
-            float arrays in place, so it is called on a copy).
-    Returns:
-        float32 array of the same shape, in VGG16 input space.
-    """
-    from tensorflow.keras.applications import vgg16
-
-    return vgg16.preprocess_input(np.array(raw, dtype=np.float32, copy=True))
+"""The class scores the criteria can read: the softmax probability (first: the default) or the pre-softmax logit."""
 
 
 def unit_preprocess(raw: np.ndarray) -> np.ndarray:
@@ -113,6 +96,20 @@ def _compiled_forward(model):
     return tf.function(lambda b: model(b, training=False), reduce_retracing=True)
 
 
+def _softmax_layer_kind(model: Any) -> str | None:
+    """``"layer"`` if ``model`` ends in a ``Softmax``/``Activation("softmax")`` layer, ``"activation"`` if its last
+    layer has a fused softmax activation (``Dense(activation="softmax")``), else ``None``."""
+    import tensorflow as tf
+
+    last = model.layers[-1]
+    act = getattr(last, "activation", None)
+    if isinstance(last, tf.keras.layers.Softmax) or (
+        isinstance(last, tf.keras.layers.Activation) and act is tf.keras.activations.softmax
+    ):
+        return "layer"
+    return "activation" if act is tf.keras.activations.softmax else None
+
+
 def strip_softmax(model: "tf.keras.Model") -> "tf.keras.Model":  # noqa: F821
     """Return a model computing the pre-softmax logits of ``model``, sharing its weights.
 
@@ -122,12 +119,10 @@ def strip_softmax(model: "tf.keras.Model") -> "tf.keras.Model":  # noqa: F821
     import tensorflow as tf
 
     last = model.layers[-1]
-    act = getattr(last, "activation", None)
-    if isinstance(last, tf.keras.layers.Softmax) or (
-        isinstance(last, tf.keras.layers.Activation) and act is tf.keras.activations.softmax
-    ):
+    kind = _softmax_layer_kind(model)
+    if kind == "layer":
         return tf.keras.Model(model.inputs, model.layers[-2].output, name=f"{model.name}_logits")
-    if act is tf.keras.activations.softmax:
+    if kind == "activation":
         cfg = last.get_config()
         cfg["activation"] = "linear"
         cfg["name"] = f"{last.name}_logits"
@@ -140,57 +135,63 @@ def strip_softmax(model: "tf.keras.Model") -> "tf.keras.Model":  # noqa: F821
     raise ReproError(f"model {model.name!r} does not end in a softmax; its last layer is {last.name!r}")
 
 
-def top1_targets(probabilities: np.ndarray) -> np.ndarray:
-    """The default target class of each image: the model's top-1 prediction, ``(N,)`` int64."""
-    return np.argmax(np.asarray(probabilities), axis=-1).astype(np.int64)
+_KERAS_LOGITS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+"""Keras model -> its :func:`strip_softmax` model, built once (so the criteria engine compiled for it is reused);
+weak, so a deleted model frees its logits model."""
 
 
-def build_vgg16(weights: str | Path | None = None) -> "tf.keras.Model":  # noqa: F821
-    """``keras.applications.VGG16`` with ``weights`` = ``"imagenet"`` (Keras download/cache), a local ``.h5``
-    path, or ``None`` (random initialisation; same architecture and FLOPs, used by tests).
+def score_function(model: Any, score: str | None = None) -> Callable:
+    """The function whose outputs the criteria read for ``model`` under ``score``.
 
-    Raises :class:`WeightsNotFoundError` with :data:`VGG16_WEIGHTS_HELP` when the file is missing or the
-    download fails, never a long traceback.
+    * :class:`ImageModel`: ``model.score_model(score)``; ``None`` means ``"probability"`` (its own output).
+    * Keras model whose last layer ends in a softmax: ``None`` or ``"probability"`` use it as it is, ``"logit"``
+      its :func:`strip_softmax` model (built once per model).
+    * Any other Keras model or callable ``(B, H, W, C) -> (B, classes)``: what its outputs are is unknown, so they
+      are used as they are and ``score`` must be ``None``.
+
+    Raises:
+        ValueError: ``score`` not ``None`` nor one of :data:`SCORE_MODES`; a ``score`` for a model whose output
+            kind is unknown (never silently ignored).
     """
+    if score is not None and score not in SCORE_MODES:
+        raise ValueError(f"unknown score {score!r}; choose one of {SCORE_MODES} or None (the model's own output)")
+    if isinstance(model, ImageModel):
+        return model.score_model(score or "probability")
+    if not callable(model):
+        raise ValueError(f"model must be an ImageModel, a Keras model or a callable, got {type(model).__name__}")
+    if score is None:
+        return model
     import tensorflow as tf
 
-    if weights is None or str(weights).lower() in ("none", "random"):
-        return tf.keras.applications.VGG16(weights=None)
-    if str(weights) == "imagenet":
-        try:
-            return tf.keras.applications.VGG16(weights="imagenet")
-        except Exception as exc:  # network error, HTTP error, truncated cache file
-            raise WeightsNotFoundError(f"could not download VGG16 weights ({exc.__class__.__name__}: "
-                                       f"{exc}). {VGG16_WEIGHTS_HELP}") from None
-    path = Path(weights).expanduser()
-    if not path.is_file():
-        raise WeightsNotFoundError(f"{path}: no such weights file. {VGG16_WEIGHTS_HELP}")
-    try:
-        return tf.keras.applications.VGG16(weights=str(path))
-    except Exception as exc:
-        raise WeightsNotFoundError(f"{path}: not a VGG16 weights file ({exc.__class__.__name__}: {exc}). "
-                                   f"{VGG16_WEIGHTS_HELP}") from None
+    if not isinstance(model, tf.keras.Model) or _softmax_layer_kind(model) is None:
+        raise ValueError(f"score={score!r} needs an ImageModel or a Keras model ending in a softmax; the outputs of "
+                         f"a plain callable (or a Keras model without a final softmax) are used as they are: pass "
+                         f"score=None")
+    if score == "probability":
+        return model
+    if model not in _KERAS_LOGITS:
+        _KERAS_LOGITS[model] = strip_softmax(model)
+    return _KERAS_LOGITS[model]
 
 
-def load_vgg16(weights: str | Path | None = "imagenet") -> ImageModel:
-    """VGG16 as the paper uses it: Keras's own architecture and Caffe preprocessing, 1000 ImageNet classes."""
-    from repro.data.imagenet import class_names
+def top1_targets(model: Any, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    """The default target class of each image: the model's top-1 prediction, ``(N,)`` int64.
 
-    model = build_vgg16(weights)
-    return ImageModel("vgg16", model, vgg16_preprocess, class_names(), conv_layer="block5_conv3")
+    The one top-1 rule of the project (pipeline, commands, :func:`repro.criteria.evaluate`, benchmarks).
 
+    Args:
+        model: an :class:`ImageModel` (argmax of :meth:`ImageModel.predict`), or a Keras model / callable
+            ``(B, H, W, C) float32 -> (B, classes)`` (argmax of its own outputs).
+        x: ``(N, H, W, C)`` model-space inputs.
+        batch_size: forwards per call; changes no target.
+    """
+    if isinstance(model, ImageModel):
+        outputs = model.predict(x, batch_size=batch_size)
+    else:
+        import tensorflow as tf
 
-MODEL_NAMES: tuple[str, ...] = ("vgg16", "embedded")
+        from repro.batching import map_batches
 
-
-def load_model(name: str, weights: str | Path | None = None) -> ImageModel:
-    """Load a model by name: ``"vgg16"`` (``weights`` as in :func:`build_vgg16`) or ``"embedded"`` (the small
-    offline model shipped in the repo; ``weights`` may point at a retrained file)."""
-    if name == "vgg16":
-        return load_vgg16(weights if weights is not None else "imagenet")
-    if name == "embedded":
-        from repro.embedded.model import load_embedded
-
-        return load_embedded(weights)
-    raise ReproError(f"unknown model {name!r}; choose one of {MODEL_NAMES}")
-
+        outputs = map_batches(lambda b: np.asarray(model(tf.constant(b))), np.asarray(x, np.float32),
+                              batch_size=batch_size)
+    return np.argmax(outputs, axis=-1).astype(np.int64)
