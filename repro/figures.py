@@ -6,7 +6,7 @@ Figure 2    the input and the eight attribution maps of one image (signed maps: 
             for Grad-CAM)
 Figure 3    Example 1: model output (dashed) and running AOPC (solid) while removing the features of
             x = (1, 1, 1) from M = max(x1, x2) along the full orderings of Table 1 (A1 = A2 = (1, 1, 1, 0),
-            A3 = (1, 1, 0, 0)), computed through the criteria engine (:func:`repro.claims.example1_deletion_curves`)
+            A3 = (1, 1, 0, 0)), computed through the criteria engine (:mod:`repro.claims.toys`)
 Figure 4    TPN and TPS curves of one image for each method including Random: top-first vs bottom-first
             against the share k of positive attribution, the area between them shaded and reported divided by
             y0 (before the penalties r and r', as the paper's caption says)
@@ -177,7 +177,7 @@ def figure2(ex: Example, out_dir: str | Path, table: ResultsTable | None = None,
 
 def figure3(out_dir: str | Path, dpi: int = DPI) -> list[Path]:
     """Figure 3: Example 1's deletion curves over the full orderings of Table 1, and their running AOPC."""
-    from repro.claims import EXAMPLE1_TABLE1, aopc, example1_deletion_curves
+    from repro.claims.toys import EXAMPLE1_TABLE1, aopc, example1_deletion_curves
 
     curves = example1_deletion_curves()
     fig = _figure(9.0, 3.6)

@@ -120,7 +120,7 @@ def test_load_example_reads_the_contract(tmp_path):
 
 
 def test_figure3_curves_are_example1(tmp_path):
-    from repro.claims import aopc, example1_deletion_curves
+    from repro.claims.toys import aopc, example1_deletion_curves
     from repro.figures import figure3
 
     curves = example1_deletion_curves()

@@ -1,5 +1,7 @@
 """``repro check-claims OUT``: test the conclusions of Section 4.2 on a results directory (:mod:`repro.claims`).
 
+Imported only when this subcommand runs (:mod:`repro.cli`), so the claims package is imported at the top.
+
 Writes ``OUT/claims.md`` and ``OUT/claims.json``. Exit status: 0 when every check holds or the run is not the
 paper's setting (embedded profile: reported only); 1 when a check fails on the paper profile or with
 ``--strict``; 2 on a missing or malformed results table.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from repro.claims import DEFAULT_RESAMPLES, DEFAULT_SEED, check_claims
 from repro.commands import nonneg_int, positive_int
 
 
@@ -18,15 +21,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="exit 1 on a failed claim whatever the profile")
     p.add_argument("--profile", choices=("embedded", "paper"), default=None,
                    help="override the profile recorded in OUT/config.json")
-    p.add_argument("--resamples", type=positive_int, default=1000, help="bootstrap resamples for the CIs (default 1000)")
-    p.add_argument("--seed", type=nonneg_int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--resamples", type=positive_int, default=DEFAULT_RESAMPLES,
+                   help=f"bootstrap resamples for the CIs (default {DEFAULT_RESAMPLES})")
+    p.add_argument("--seed", type=nonneg_int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
     p.add_argument("--no-toys", action="store_true",
                    help="skip recomputing the toy examples through the criteria engine (no TensorFlow)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from repro.claims import check_claims
-
     report = check_claims(args.results_dir, args.profile, resamples=args.resamples, seed=args.seed,
                           toys=not args.no_toys, strict=args.strict)
     print(report.summary())

@@ -1,0 +1,175 @@
+"""Shared fixtures: a synthetic results directory in the pipeline's contract, built so every answer is known.
+
+The ``synthetic`` fixture (:class:`SyntheticResults`, a fresh copy per test) writes ``config.json``,
+``results.csv`` and ``examples/<id>.npz`` with values built so that every claim of Section 4.2 holds by
+construction and every per-method median is known exactly:
+
+* criterion value of method ``m`` on image ``i`` = ``base[criterion][m] + spread[m] * OFFSETS[perm_m[i]]`` with
+  ``OFFSETS = arange(20) - 9.5`` (median exactly 0, all numbers dyadic), so each median is exactly ``base``;
+* SmoothGrad's spread is half of Saliency's, so its IQR is exactly half (IQR of ``OFFSETS`` is 9.5);
+* one NaN row (``img_00``, ``lrp``, M = 0) to check that NaN rows are dropped and counted; LRP's values are
+  then the 19 others, whose median is still known (:meth:`SyntheticResults.expected_median`).
+
+A test changes the construction on its copy: ``synthetic.with_changes(n_ord__lrp=0.0)`` returns a ``base`` with
+LRP's N-Ord median 0, ``synthetic.spread["smoothgrad"] = 1 / 16`` widens SmoothGrad.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from repro.attributions import METHODS
+from repro.io import atomic_write_npz
+from repro.results import ResultsTable, write_results
+
+N_IMAGES = 20
+OFFSETS = np.arange(N_IMAGES) - 9.5
+METHOD_NAMES = list(METHODS)
+IQR_OF_OFFSETS = 9.5
+"""numpy's linear quartiles of ``arange(20) - 9.5`` are -4.75 and 4.75."""
+
+# Lower is better everywhere. DeepLIFT best N-Ord, GradCAM best 1 - S-Ord, SM/IG/SG best TPN, LRP/GB best TPS.
+BASE = {
+    "n_ord": {"saliency": 0.5, "integrated_gradients": 0.375, "smoothgrad": 0.5, "deeplift": 0.25, "lrp": 0.625,
+              "guided_backprop": 0.75, "gradcam": 0.5, "random": 0.875},
+    "one_minus_s_ord": {"saliency": 1.5, "integrated_gradients": 1.25, "smoothgrad": 1.375, "deeplift": 1.25,
+                        "lrp": 1.125, "guided_backprop": 1.125, "gradcam": 1.0, "random": 1.75},
+    "tpn": {"saliency": 0.125, "integrated_gradients": 0.25, "smoothgrad": 0.1875, "deeplift": 0.375,
+            "lrp": 0.5, "guided_backprop": 0.625, "gradcam": 0.75, "random": 0.0625},
+    "tps": {"saliency": 0.75, "integrated_gradients": 0.625, "smoothgrad": 0.5, "deeplift": 0.625,
+            "lrp": 0.25, "guided_backprop": 0.125, "gradcam": 0.875, "random": 0.0625},
+}
+SPREAD = {**{m: 1 / 64 for m in METHOD_NAMES}, "saliency": 1 / 32, "smoothgrad": 1 / 64}
+NAN_ROW = ("img_00", "lrp")
+
+
+def image_ids(n: int = N_IMAGES) -> list[str]:
+    return [f"img_{i:02d}" for i in range(n)]
+
+
+def result_row(image_id: str, method: str, **values: float) -> dict[str, Any]:
+    """One ``results.csv`` row; criteria not given are NaN and ``one_minus_s_ord`` follows ``s_ord``."""
+    s_ord = values.get("s_ord", math.nan)
+    return {"image_id": image_id, "method": method, "target": 0, "label": -1, "y0": 1.0, "yb": 0.0,
+            "num_positive": 5, "n_ord": math.nan, "s_ord": s_ord, "one_minus_s_ord": 1.0 - s_ord, "tpn": math.nan,
+            "tps": math.nan, "reason": "", **values}
+
+
+@dataclass
+class SyntheticResults:
+    """The constructed table and run directory; ``base`` and ``spread`` are this test's own copies."""
+
+    base: dict[str, dict[str, float]] = field(default_factory=lambda: copy.deepcopy(BASE))
+    spread: dict[str, float] = field(default_factory=lambda: dict(SPREAD))
+    n_images: int = N_IMAGES
+    nan_row: tuple[str, str] = NAN_ROW
+
+    def with_changes(self, **changes: float) -> dict[str, dict[str, float]]:
+        """A copy of ``base`` with ``criterion__method=value`` changes (the new median of that method)."""
+        base = copy.deepcopy(self.base)
+        for key, value in changes.items():
+            criterion, method = key.split("__")
+            base[criterion][method] = value
+        return base
+
+    def values(self, criterion: str, method: str, base: dict | None = None) -> np.ndarray:
+        """The constructed values of ``criterion`` for ``method`` over the images (before the NaN row)."""
+        base = self.base if base is None else base
+        perm = np.random.default_rng(METHOD_NAMES.index(method) + 7).permutation(N_IMAGES)
+        return base[criterion][method] + self.spread[method] * OFFSETS[perm]
+
+    def expected_median(self, criterion: str, method: str) -> float:
+        """The median over images with the NaN row dropped."""
+        values = self.values(criterion, method)
+        return float(np.median(values[1:] if method == NAN_ROW[1] else values))
+
+    def rows(self, base: dict | None = None, methods: list[str] | None = None) -> list[dict]:
+        methods = METHOD_NAMES if methods is None else methods
+        values = {(c, m): self.values(c, m, base) for c in BASE for m in methods}
+        rows = []
+        for i, img in enumerate(image_ids()):
+            for m in methods:
+                row = {"image_id": img, "method": m, "target": i % 5, "label": -1, "y0": 0.75, "yb": 0.0625,
+                       "num_positive": 100}
+                for c in BASE:
+                    row[c] = float(values[(c, m)][i])
+                row["s_ord"] = 1.0 - row["one_minus_s_ord"]
+                row["reason"] = ""
+                if (img, m) == NAN_ROW:
+                    row.update(num_positive=0, n_ord=np.nan, s_ord=np.nan, one_minus_s_ord=np.nan, tpn=np.nan,
+                               tps=np.nan, reason="M=0: no pixel has a positive attribution score")
+                rows.append(row)
+        return rows
+
+    def table(self, base: dict | None = None, methods: list[str] | None = None) -> ResultsTable:
+        return ResultsTable.from_rows(self.rows(base, methods))
+
+    def results_dir(self, out: Path, profile: str = "embedded", base: dict | None = None, examples: int = 3,
+                    size: int = 16, methods: list[str] | None = None) -> Path:
+        """Write a complete synthetic run directory into ``out`` and return it."""
+        out = Path(out)
+        methods = METHOD_NAMES if methods is None else methods
+        out.mkdir(parents=True, exist_ok=True)
+        config = {"profile": profile, "model": "synthetic", "weights": None, "steps": 10, "score": "probability",
+                  "methods": methods, "seed": 0, "image_ids_sha1": "0" * 40, "num_image_ids": N_IMAGES}
+        (out / "config.json").write_text(json.dumps(config))
+        write_results(out / "results.csv", self.rows(base, methods))
+        rng = np.random.default_rng(0)
+        for i, img in enumerate(image_ids()[:examples]):
+            atomic_write_npz(out / "examples" / f"{img}.npz", _example(rng, size, methods, target=i % 5))
+        return out
+
+
+def _example(rng: np.random.Generator, size: int, methods: list[str], target: int) -> dict[str, np.ndarray]:
+    yy, xx = np.mgrid[0:size, 0:size] / (size - 1)
+    image = np.stack([255 * xx, 255 * yy, 255 * (1 - xx) * (1 - yy)], axis=-1)
+    image[size // 4: size // 2, size // 4: size // 2] = (250, 40, 40)  # a red square "object"
+    arrays: dict[str, np.ndarray] = {"image": image.astype(np.float32), "target": np.int64(target),
+                                     "class_name": np.str_(f"class_{target}")}
+    k = np.linspace(0, 1, 11)
+    y0 = 0.75
+    for j, m in enumerate(methods):
+        blob = np.exp(-((xx - 0.35) ** 2 + (yy - 0.35) ** 2) / (0.02 + 0.01 * j))
+        signed = blob - 0.3 * rng.random((size, size)) if m not in ("gradcam", "random") else blob
+        if m == "random":
+            signed = rng.random((size, size))
+        arrays[f"map/{m}"] = signed.astype(np.float32)
+        p = 1.0 + j / 4
+        curves = {
+            "necessity": (k, y0 * (1 - k) ** p), "sufficiency": (k, y0 * k ** (1 / p)),
+            "tpn_top": (k, y0 * (1 - k) ** p), "tpn_bottom": (k, y0 * (1 - k ** p)),
+            "tps_top": (k, y0 * k ** (1 / p)), "tps_bottom": (k, y0 * k ** p),
+        }
+        for name, (x, y) in curves.items():
+            arrays[f"curve/{m}/{name}/x"] = x.astype(np.float64)
+            arrays[f"curve/{m}/{name}/y"] = y.astype(np.float64)
+    return arrays
+
+
+@pytest.fixture
+def synthetic() -> SyntheticResults:
+    """A fresh :class:`SyntheticResults` (its ``base`` and ``spread`` may be changed by the test)."""
+    return SyntheticResults()
+
+
+@pytest.fixture(scope="module")
+def synthetic_run(tmp_path_factory) -> Path:
+    """One synthetic run directory per test module (default construction, 2 example images of 8 x 8 pixels)."""
+    return SyntheticResults().results_dir(tmp_path_factory.mktemp("run"), examples=2, size=8)
+
+
+@pytest.fixture
+def criteria_table():
+    """``criteria_table({(image_id, method): {criterion: value}})``: a table of exactly those rows
+    (:func:`result_row`: criteria not given are NaN)."""
+    def build(cells: dict[tuple[str, str], dict[str, float]]) -> ResultsTable:
+        return ResultsTable.from_rows([result_row(img, m, **crit) for (img, m), crit in cells.items()])
+    return build
