@@ -30,6 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.harness import markdown_table, timed
+from benchmarks.inputs import Settings, gradient_magnitude_scores, shapes_images, uniform_scores
+
 PEERS: dict[str, str] = {"xplique": "1.5.2", "quantus": "0.6.0"}
 """Peer library -> the version these adapters were written against."""
 
@@ -195,3 +198,123 @@ def quantus_morf_drops(keras_model: Any, images: np.ndarray, scores: np.ndarray,
                      channel_first=False, softmax=True, batch_size=batch_size)
     drops = np.asarray(out, np.float64)
     return np.arange(1, drops.shape[1] + 1), drops
+
+
+# ---------------------------------------------------------------------------------------------------- report section
+
+
+def section_peers(emb: Any, s: Settings) -> str:
+    """Xplique and Quantus against the engine on the embedded model ``emb``: the report section (markdown)."""
+    from repro.criteria import evaluate
+    from repro.models import top1_targets
+
+    versions = peer_versions()
+    missing = [f"{k} (want {v})" for k, v in PEERS.items() if versions[k] is None]
+    if missing:
+        return f"Skipped: not installed: {', '.join(missing)}. `make bench` installs the `bench` extra."
+    x = shapes_images(emb, s.peer_images)
+    t = top1_targets(emb, x)
+    H, W, C = emb.input_shape
+    base = emb.baseline
+    if not np.all(base == base.flat[0]):
+        return "Skipped: the model's black baseline is not one uniform value (Quantus takes a single value)."
+    base_value = float(base.flat[0])
+    keras = emb.score_model("probability")
+    K, R, B = s.peer_steps, s.quantus_regions, s.batch
+    score_sets = {"gradient magnitude": gradient_magnitude_scores(emb, x, t), "uniform random": uniform_scores(
+        (len(x), H, W))}
+    agree_rows, speed_rows = [], []
+    for label, sc in score_sets.items():
+        if not strict_order(sc):
+            raise RuntimeError(f"{label} scores are not all positive and distinct")
+        # trace the engine (untimed)
+        evaluate(emb, x[:1], sc[:1], baseline=base, targets=t[:1], steps=1, batch_size=B)
+        ours = timed(lambda: evaluate(emb, x, sc, baseline=base, targets=t, steps=K, batch_size=B))
+        nec_m = [c.necessity.m for c in ours.value.curves]
+        y0 = np.array([c.y0 for c in ours.value.curves])
+        # Each peer runs once untimed first (tracing / Keras predict-function building), as the engine was warmed
+        # by the evaluate() call above. Xplique: all images in one call (its dataset-mean curve), timed; then one
+        # call per image for per-image curves.
+        xplique_curve(keras, x, sc, t, base_value, K, "remove", B)
+        xplique_curve(keras, x, sc, t, base_value, K, "add", B)
+        quantus_morf_drops(keras, x, sc, t, base_value, 2, B)
+        xd = timed(lambda: xplique_curve(keras, x, sc, t, base_value, K, "remove", B))
+        xi = timed(lambda: xplique_curve(keras, x, sc, t, base_value, K, "add", B))
+        m_x = xd.value[0]
+        _, xd_img = xplique_per_image(keras, x, sc, t, base_value, K, "remove", B)
+        _, xi_img = xplique_per_image(keras, x, sc, t, base_value, K, "add", B)
+        same = timed(lambda: (engine_curve(keras, x, sc, base, t, m_x, "remove", B),
+                              engine_curve(keras, x, sc, base, t, m_x, "add", B)))
+        e_del, e_ins = same.value
+        # Our evaluate() curves at Xplique's counts (every image has M = H W, so the counts are common).
+        d_del = max(max_abs_diff(nec_m[i], c.necessity.y, m_x, xd_img[i])[0]
+                    for i, c in enumerate(ours.value.curves))
+        d_ins = max(max_abs_diff(nec_m[i], c.sufficiency.y, m_x, xi_img[i])[0]
+                    for i, c in enumerate(ours.value.curves))
+        common = min(max_abs_diff(nec_m[i], c.necessity.y, m_x, xd_img[i])[1]
+                     for i, c in enumerate(ours.value.curves))
+        mean_del = np.mean([align(nec_m[i], c.necessity.y, m_x, m_x)[1] for i, c in
+                            enumerate(ours.value.curves)], axis=0)
+        mean_ins = np.mean([align(nec_m[i], c.sufficiency.y, m_x, m_x)[1] for i, c in
+                            enumerate(ours.value.curves)], axis=0)
+        d_mean = max(np.abs(mean_del - xd.value[1]).max(), np.abs(mean_ins - xi.value[1]).max())
+        # Quantus MoRF, R single-pixel regions.
+        q = timed(lambda: quantus_morf_drops(keras, x, sc, t, base_value, R, B))
+        r, q_drops = q.value
+        eq = timed(lambda: engine_curve(keras, x, sc, base, t, r, "remove", B))
+        d_q_engine = float(np.abs((y0[:, None] - eq.value) - q_drops).max())
+        d_q_eval = max(max_abs_diff(nec_m[i], y0[i] - c.necessity.y, r, q_drops[i])[0]
+                       for i, c in enumerate(ours.value.curves))
+        n_q_eval = min(max_abs_diff(nec_m[i], y0[i] - c.necessity.y, r, q_drops[i])[1]
+                       for i, c in enumerate(ours.value.curves))
+        agree_rows += [
+            [label, "Xplique Deletion (per image)", "evaluate() necessity", common, d_del],
+            [label, "Xplique Insertion (per image)", "evaluate() sufficiency", common, d_ins],
+            [label, "Xplique Deletion/Insertion (image mean)", "mean of evaluate() curves", common, d_mean],
+            [label, "Xplique Deletion/Insertion (per image)", "engine, same counts",
+             len(m_x), float(max(np.abs(e_del - xd_img).max(), np.abs(e_ins - xi_img).max()))],
+            [label, f"Quantus RegionPerturbation drops, r = 1..{R}", "y0 - engine R_r, same counts", R, d_q_engine],
+            [label, f"Quantus RegionPerturbation drops, r = 1..{R}", "y0 - evaluate() necessity", n_q_eval,
+             d_q_eval],
+        ]
+        if label == "gradient magnitude":
+            n = len(x)
+            full_q = q.seconds * (H * W) / R
+            speed_rows += [
+                ["Xplique Deletion + Insertion (one call each)", 2 * n * (K + 1), xd.seconds + xi.seconds,
+                 "engine, same 2 curves", 2 * n * len(m_x), same.seconds, (xd.seconds + xi.seconds) / same.seconds],
+                [f"Quantus RegionPerturbation R={R}", n * (R + 1), q.seconds, "engine, same R counts", n * R,
+                 eq.seconds, q.seconds / eq.seconds],
+                [f"Quantus, full MoRF curve (R = HW = {H * W}; extrapolated x{H * W / R:g})", n * (H * W + 1),
+                 full_q, f"evaluate(), all 4 criteria, K={K}", ours.value.num_forwards, ours.seconds,
+                 full_q / ours.seconds],
+                ["Xplique Deletion + Insertion (one call each)", 2 * n * (K + 1), xd.seconds + xi.seconds,
+                 f"evaluate(), all 4 criteria (6 curves), K={K}", ours.value.num_forwards, ours.seconds,
+                 (xd.seconds + xi.seconds) / ours.seconds],
+            ]
+    text = "\n\n".join([
+        f"Embedded model, {len(x)} images (logic-shapes test split), targets = top-1, score = softmax probability, "
+        f"black baseline = {base_value:g} in model space for all three, K = {K} steps (Xplique's counts "
+        f"floor(j*{H * W}/{K}) are exact multiples, so every Xplique point is also one of ours), per-pixel scores "
+        f"(N, H, W) passed to every library (so no library reduces channels). Peer versions: "
+        + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
+        "Definitions aligned before comparing (each would otherwise make the curves differ): (1) the engine "
+        "perturbs only pixels with a positive score (pi+, M = |pi+|), the peers rank every pixel: the scores are "
+        "strictly positive and distinct (`gradient magnitude` = channel sum of |d logit / dx| plus a 1e-6 relative "
+        "tie-break; `uniform random`), so M = H W and no tie-break convention matters; (2) Xplique averages a "
+        "(N, H, W, C) map over channels, ours sums: (N, H, W) scores are passed to all; (3) Xplique returns the "
+        "image-mean curve: per-image curves come from one Xplique call per image, and the image means are compared "
+        "too; (4) Xplique's counts are floor(j H W / K), ours round(j M / K) plus the share-spaced counts: K divides "
+        "H W; (5) Quantus's `\"black\"` is each image's minimum and it normalises/abs-es maps by default: explicit "
+        "`perturb_baseline=0.0`, `normalise=False`, `abs=False`; it returns drops y0 - f (r = 1..R, one pixel per "
+        "step), compared with y0 - R_r. Remaining differences of 1e-7..1e-6 are float32 rounding: the libraries "
+        "run the model on batches of different size and composition, which changes the summation order inside the "
+        "CPU kernels.",
+        "**Agreement** (max |difference| of model outputs over the common pixel counts and all images):",
+        markdown_table(["scores", "peer", "ours", "common counts / image", "max abs diff"], agree_rows),
+        "**Speed** (wall time of one run each after an untimed warm-up run, same images/scores; ratio = peer time "
+        "/ our time, > 1 means the engine is faster; 'engine, same ...' asks the engine for exactly the peer's "
+        "queries; Quantus makes one Keras `predict` call per pixel count, and a full MoRF curve needs H W of them):",
+        markdown_table(["peer", "peer forwards", "peer s", "ours", "our forwards", "our s", "ratio"], speed_rows),
+    ])
+    return text

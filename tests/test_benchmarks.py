@@ -210,7 +210,7 @@ def test_quantus_adapter_rejects_image_baseline(tiny):
 
 def test_gradient_magnitude_scores_closed_form():
     """Linear classifier: d logit_c / dx = W[:, c], so the score of a pixel is sum_c |W[pixel, channel, c]|."""
-    from benchmarks.run import gradient_magnitude_scores, uniform_scores
+    from benchmarks.inputs import gradient_magnitude_scores, uniform_scores
     from repro.testing import linear_classifier
 
     model = linear_classifier((4, 4, 3), classes=3, seed=0)
