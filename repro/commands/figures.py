@@ -1,5 +1,5 @@
 """``repro figures OUT``: draw Figures 2-7 of the paper from a results directory into ``OUT/figures``
-(PNG and PDF; see :mod:`repro.figures`)."""
+(PNG and PDF; see :mod:`repro.figures`). Imported only when this subcommand runs (:mod:`repro.cli`)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ import argparse
 from pathlib import Path
 
 from repro.commands import positive_int
+from repro.figures import GRID_IMAGES, draw_all
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results_dir", type=Path, metavar="OUT", help="run directory with results.csv and examples/")
-    p.add_argument("--grid-images", type=positive_int, default=6, help="example images in Figure 7 (default 6)")
+    p.add_argument("--grid-images", type=positive_int, default=GRID_IMAGES,
+                   help=f"example images in Figure 7 (default {GRID_IMAGES})")
     p.add_argument("--no-toy", action="store_true",
                    help="skip Figure 3 (the toy example, computed through the criteria engine with TensorFlow)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from repro.figures import draw_all
-
     paths = draw_all(args.results_dir, max_grid_images=args.grid_images, toy=not args.no_toy)
     for p in paths:
         print(p)

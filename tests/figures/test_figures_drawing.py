@@ -1,0 +1,84 @@
+"""Figures 2-7 drawn from a synthetic results directory (repro.figures, `repro figures`), and the numbers the
+drawing computes (areas between curves, the boxplot axis cut, colour limits)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from repro.figures import FIGURE_NAMES, axis_top, draw_all, figure3, figure5, union_area
+from repro.figures.drawing import color_limit, grayscale
+from repro.results import read_results
+
+
+@pytest.fixture(scope="module")
+def drawn(synthetic_run):
+    return synthetic_run, draw_all(synthetic_run, toy=False, dpi=40)
+
+
+def test_every_figure_is_written_as_png_and_pdf(drawn):
+    out, paths = drawn
+    expected = {f"{name}.{ext}" for name in FIGURE_NAMES if name != "fig3_toy_aopc" for ext in ("png", "pdf")}
+    assert {p.name for p in paths} == expected
+    for p in paths:
+        assert p.parent == out / "figures" and p.stat().st_size > 500
+        head = p.read_bytes()[:8]
+        assert head.startswith(b"\x89PNG") if p.suffix == ".png" else head.startswith(b"%PDF")
+    assert not list((out / "figures").glob(".*.tmp"))
+
+
+def test_figures_are_deterministic(drawn, tmp_path):
+    out, _ = drawn
+    again = figure5(read_results(out / "results.csv"), tmp_path, dpi=40)
+    for p in again:
+        assert p.read_bytes() == (out / "figures" / p.name).read_bytes()
+
+
+def test_figure3_is_drawn_from_the_toy_example(tmp_path):
+    paths = figure3(tmp_path, dpi=40)
+    assert [p.name for p in paths] == ["fig3_toy_aopc.png", "fig3_toy_aopc.pdf"]
+    assert all(p.stat().st_size > 500 for p in paths)
+
+
+def test_area_between_piecewise_linear_curves_is_exact():
+    # top: (0,1) -> (1,0); bottom: (0,0) -> (1,1): they cross at k = 1/2, area = 2 * (1/2 * 1/2 * 1) = 1/2
+    *_, area = union_area((np.array([0.0, 1.0]), np.array([1.0, 0.0])), (np.array([0.0, 1.0]), np.array([0.0, 1.0])))
+    assert area == pytest.approx(0.5)
+    # linear-toy TPN curves of scores 10:1 (see repro.claims.toys): breakpoints at k = 10/11 and 1/11, area 8/11
+    top = (np.array([0, 10 / 11, 1]), np.array([3.0, 1.0, 0.0]))
+    bottom = (np.array([0, 1 / 11, 1]), np.array([3.0, 2.0, 0.0]))
+    assert union_area(top, bottom)[-1] == pytest.approx(8 / 11)
+    # a repeated x is a jump: top is 1 on [0, 1/2) and 0 after, bottom is 0; the area is 1/2 (np.interp on the
+    # union grid would read one side of the jump only and give 1/4 or 3/4)
+    jump = (np.array([0.0, 0.5, 0.5, 1.0]), np.array([1.0, 1.0, 0.0, 0.0]))
+    grid, yt, yb, area = union_area(jump, (np.array([0.0, 1.0]), np.zeros(2)))
+    assert area == pytest.approx(0.5) and grid.tolist() == [0.0, 0.5, 1.0] and yb.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_boxplot_axis_cut_only_for_far_outliers():
+    plain = np.array([0.0, 1, 2, 3, 4])
+    assert axis_top([plain]) is None and axis_top([]) is None
+    # [0, 1, 2, 3, 100]: q1 = 1, q3 = 3, whisker = largest value <= 3 + 1.5 * 2 = 3; highest whisker 4 (plain);
+    # 100 > 5 * (4 - 0), so the axis stops at 4 + 0.1 * 4
+    assert axis_top([plain, np.array([0.0, 1, 2, 3, 100])]) == pytest.approx(4.4)
+
+
+def test_colour_limits_and_grayscale():
+    # the 99.5th percentile of |0..200| (linear interpolation) is 199; an all-zero map keeps the limit 1
+    assert color_limit(np.arange(-200.0, 1.0)) == pytest.approx(199.0)
+    assert color_limit(np.zeros(4)) == 1.0 and color_limit(np.array([np.nan])) == 1.0
+    # one pixel in 1000 is non-zero: the 99.5th percentile (position 994.005 of 0..999) is 0, so the maximum
+    assert color_limit(np.array([0.0] * 999 + [-5.0])) == 5.0
+    np.testing.assert_allclose(grayscale(np.full((1, 2, 3), 255.0)), [[1.0, 1.0]])
+
+
+def test_figures_command_and_missing_results(synthetic, tmp_path, capsys):
+    from repro.cli import main
+
+    out = synthetic.results_dir(tmp_path / "run", examples=0)
+    assert main(["figures", str(out), "--no-toy"]) == 0
+    captured = capsys.readouterr()
+    assert "skipping Figures 2, 4, 6, 7" in captured.err and "fig5_boxplots.png" in captured.out
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["fig5_boxplots.pdf", "fig5_boxplots.png"]
+    assert main(["figures", str(tmp_path / "nowhere")]) == 2
+    assert "results table not found" in capsys.readouterr().err
