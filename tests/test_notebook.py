@@ -25,7 +25,9 @@ def test_walkthrough_notebook_executes_headless(synthetic_run):
     executed = execute_notebook(NOTEBOOK, out)
     assert executed == out / "walkthrough.ipynb"
     nb = nbformat.read(executed, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c.get("execution_count") for c in code)  # every code cell ran
+    outputs = [o for c in code for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 6  # Figures 2-7
     text = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
