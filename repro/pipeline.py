@@ -144,12 +144,15 @@ def compute_chunk(study: Study, c: int, cache: MapCache | None = None) -> list[d
     from tqdm.auto import tqdm
 
     from repro.criteria import evaluate_methods
+    from repro.data.images import raw_range_problems
     from repro.models import top1_targets
 
     cfg, model, source = study.cfg, study.model, study.source
     idx = study.chunk_indices(c)
     ids = [source.ids[i] for i in idx]
     raw = source.load(idx)
+    for problem in raw_range_problems(raw, ids):
+        print(f"[repro] warning: {problem}", file=sys.stderr)
     x = model.preprocess(raw)
     labels = np.asarray(source.labels)[idx].astype(np.int64)
     if cfg.target == "label":
@@ -157,7 +160,7 @@ def compute_chunk(study: Study, c: int, cache: MapCache | None = None) -> list[d
             raise ReproError(f"--target label needs ground-truth labels; images {ids[:3]} have none")
         targets = labels
     else:
-        targets = top1_targets(model.predict(x, batch_size=cfg.batch_size))
+        targets = top1_targets(model, x, batch_size=cfg.batch_size)
 
     maps = {}
     for name in tqdm(cfg.methods, desc=f"chunk {c}: maps", unit="method", leave=False, disable=not study.progress):

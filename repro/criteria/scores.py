@@ -3,7 +3,8 @@ two piecewise-linear curves.
 
 * :func:`at_every_count`: a curve evaluated at some pixel counts, read at every count (linear in ``m``).
 * :func:`n_ord` (eq. 3): ``mean_m max(R_m(x, pi+) - y_b, 0)``. Lower is better.
-* :func:`s_ord` (eq. 4, as printed): ``mean_m min(R'_m(x_b, pi+), R'_M(x_b, pi+)) - y0``. Higher is better.
+* :func:`s_ord` (eq. 4, as printed): ``mean_m min(R'_m(x_b, pi+), R'_M(x_b, pi+)) - y0``; two other readings
+  (:data:`S_ORD_READINGS`) from the same curve. Higher is better.
 * :func:`tpn` (Definition 4): ``integral_0^1 |top(k) - bottom(k)| dk / (r * y0)``,
   ``r = min((y_b + eps) / (R_M + eps), 1)``. Lower is better.
 * :func:`tps` (Definition 6): same area for the adding curves, divided by ``r' * y0``,
@@ -54,15 +55,34 @@ def n_ord(removal_outputs: np.ndarray, yb: float) -> float:
     return float(np.mean(np.maximum(r - float(yb), 0.0)))
 
 
-def s_ord(adding_outputs: np.ndarray, y0: float) -> float:
-    """S-Ord, eq. (4) as printed: ``mean_m min(R'_m, R'_M) - y0``.
+S_ORD_READINGS: tuple[str, ...] = ("printed", "text", "baseline")
+"""The readings of eq. (4) (``docs/criteria.md``): ``printed`` ``min{R'_m, R'_M} - y0`` (the equation as printed,
+the default), ``text`` ``min{R'_m, y0} - y0`` (the sentence under it: "we include min to clip scores above the
+original output"), ``baseline`` ``min{R'_m, R'_M} - y_b`` (the mirror of eq. 3's ``- y_b``)."""
+
+
+def s_ord(adding_outputs: np.ndarray, y0: float, reading: str = "printed", yb: float | None = None) -> float:
+    """S-Ord, eq. (4): ``mean_m min(R'_m, cap) - ref`` under one of :data:`S_ORD_READINGS`.
 
     Args:
         adding_outputs: ``(L,)`` ``R'_m(x_b, pi+)`` at the counts visited, the last one being ``m = M``.
         y0: original output ``f(x)``.
+        reading: ``"printed"`` (cap ``R'_M``, ref ``y0``), ``"text"`` (cap ``y0``, ref ``y0``) or ``"baseline"``
+            (cap ``R'_M``, ref ``y_b``).
+        yb: baseline output ``f(x_b)``; required for ``"baseline"``.
     """
     r = np.asarray(adding_outputs, dtype=np.float64)
-    return float(np.mean(np.minimum(r, r[-1]) - float(y0)))
+    if reading == "printed":
+        cap, ref = r[-1], float(y0)
+    elif reading == "text":
+        cap, ref = float(y0), float(y0)
+    elif reading == "baseline":
+        if yb is None:
+            raise ValueError("the 'baseline' reading of S-Ord needs yb")
+        cap, ref = r[-1], float(yb)
+    else:
+        raise ValueError(f"unknown S-Ord reading {reading!r}; choose one of {S_ORD_READINGS}")
+    return float(np.mean(np.minimum(r, cap) - ref))
 
 
 def necessity_ratio(yb: float, removed_all: float, eps: float = EPS) -> float:
