@@ -20,7 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=WEIGHTS_FILE,
                    help=f"weights file to write, .h5 (default: the shipped {WEIGHTS_FILE.name}); "
                         "the report goes beside it as .json")
-    p.add_argument("--epochs", type=positive_int, default=_DEFAULTS.epochs, help=f"passes over the data ({_DEFAULTS.epochs})")
+    p.add_argument("--epochs", type=positive_int, default=_DEFAULTS.epochs,
+                   help=f"passes over the data ({_DEFAULTS.epochs})")
     p.add_argument("--train-size", type=positive_int, default=_DEFAULTS.train_size,
                    help=f"generated training images ({_DEFAULTS.train_size})")
     p.add_argument("--test-size", type=positive_int, default=_DEFAULTS.test_size,
