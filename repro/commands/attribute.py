@@ -13,11 +13,17 @@ import argparse
 import hashlib
 import inspect
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from repro.attributions import METHODS
 from repro.commands import add_model_and_image_arguments, load_images, load_targets, nonneg_int
+
+if TYPE_CHECKING:
+    from repro.attributions.base import AttributionMethod
+    from repro.cache import MapCache
+    from repro.models import ImageModel
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -33,7 +39,7 @@ def image_ids(raw: np.ndarray) -> list[str]:
     return [hashlib.sha1(np.ascontiguousarray(im, np.float32).tobytes()).hexdigest()[:16] for im in raw]
 
 
-def make_method(name: str, seed: int):
+def make_method(name: str, seed: int) -> "AttributionMethod":
     """Method ``name`` with its defaults, seeded with ``seed`` if it takes a seed (SmoothGrad, Random)."""
     from repro.attributions import get_method, method_class
 
@@ -41,12 +47,13 @@ def make_method(name: str, seed: int):
     return get_method(name, **({"seed": seed} if takes_seed else {}))
 
 
-def attribute_images(model, raw: np.ndarray, targets: np.ndarray | None, methods, seed: int, cache,
-                     weights_id: str | None = None) -> dict:
+def attribute_images(model: "ImageModel", raw: np.ndarray, targets: np.ndarray | None, methods: Sequence[str],
+                     seed: int, cache: "MapCache", weights_id: str | None = None) -> dict[str, np.ndarray]:
     """Maps of every method for raw images; cached per image. Returns ``{method: (N, H, W[, C])}``.
 
-    ``raw`` ``(N, *model.input_shape)`` float and ``targets`` ``(N,)`` int64 (or ``None``: top-1) are assumed
-    checked (:func:`repro.commands.load_images`, :func:`repro.commands.load_targets`).
+    ``raw`` ``(N, *model.input_shape)`` float and ``targets`` ``(N,)`` int64 (or ``None``:
+    :func:`repro.models.top1_targets`) are assumed checked (:func:`repro.commands.load_images`,
+    :func:`repro.commands.load_targets`).
     """
     from tqdm.auto import tqdm
 

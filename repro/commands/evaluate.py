@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from repro.commands import add_model_and_image_arguments, load_images, load_targets, positive_int, steps_arg
 from repro.errors import ReproError
 from repro.io import load_array
+
+if TYPE_CHECKING:
+    from repro.models import ImageModel
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -80,7 +84,7 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
     return raw, maps, targets
 
 
-def evaluate_inputs(model, raw: np.ndarray, maps: dict[str, np.ndarray], targets: np.ndarray | None, *,
+def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.ndarray], targets: np.ndarray | None, *,
                     steps: int | None = 100, score: str | None = None, batch_size: int = 64,
                     image_prefix: str = "image", progress: bool = False) -> list[dict]:
     """The core of ``repro evaluate`` for an :class:`~repro.models.ImageModel`: one results row per image x method.
