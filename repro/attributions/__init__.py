@@ -20,10 +20,8 @@ random                seeded random scores                                      
 
 from __future__ import annotations
 
-import importlib
-
 from repro.attributions.base import AttributionMethod
-from repro.errors import ReproError
+from repro.registry import resolve
 
 METHODS: dict[str, str] = {
     "saliency": "repro.attributions.gradients:Saliency",
@@ -40,10 +38,7 @@ METHODS: dict[str, str] = {
 
 def method_class(name: str) -> type[AttributionMethod]:
     """The class registered under ``name``; an unknown name lists the valid ones."""
-    if name not in METHODS:
-        raise ReproError(f"unknown attribution method {name!r}; choose from: {', '.join(METHODS)}")
-    module, cls = METHODS[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+    return resolve(METHODS, name, "attribution method")
 
 
 def get_method(name: str, **params) -> AttributionMethod:

@@ -26,8 +26,6 @@ class AttributionMethod(abc.ABC):
 
     name: ClassVar[str]
     """Registry name (``"saliency"``, ``"integrated_gradients"``, ...)."""
-    explains: ClassVar[str] = "logit"
-    """Which class score the method explains: the pre-softmax logit for every method of the paper."""
 
     def __call__(self, model: "ImageModel", x: np.ndarray, targets: np.ndarray) -> np.ndarray:  # noqa: F821
         x = np.asarray(x, dtype=np.float32)

@@ -11,6 +11,7 @@ from repro.attributions import METHODS
 from repro.commands import nonneg_int, positive_int, steps_arg
 from repro.config import PROFILES, make_config, parse_shard
 from repro.io import check_writable
+from repro.models import SCORE_MODES
 from repro.pipeline import open_study, run_study
 
 
@@ -28,7 +29,7 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--methods", nargs="+", choices=list(METHODS), default=None, help="subset of methods")
     p.add_argument("--steps", type=steps_arg, default=None,
                    help="points per perturbation curve K (default 100) or 'exact'")
-    p.add_argument("--score", choices=("probability", "logit"), default=None, help="class score the criteria read")
+    p.add_argument("--score", choices=SCORE_MODES, default=None, help="class score the criteria read")
     p.add_argument("--target", choices=("top1", "label"), default=None, help="explained class (default top1)")
     p.add_argument("--seed", type=nonneg_int, default=None, help="seed of SmoothGrad noise, Random maps, generated data")
     p.add_argument("--chunk-size", type=positive_int, default=None, help="images per atomically written chunk (16)")

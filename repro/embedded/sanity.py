@@ -42,6 +42,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from repro.data.shapes import CLASS_NAMES, SIZE, ShapesSource
+from repro.models.core import top1_targets
 
 AND_CLASS = CLASS_NAMES.index("A_and_B")
 OR_CLASS = CLASS_NAMES.index("C_or_D")
@@ -165,7 +166,7 @@ def logic_rates(model: Any, source: ShapesSource) -> dict[str, float]:
     names = list(edits)
     if not names:
         return {}
-    pred = np.argmax(model.predict(np.concatenate([np.stack(edits[n]) for n in names])), axis=1)  # one forward pass
+    pred = top1_targets(model, np.concatenate([np.stack(edits[n]) for n in names]))  # one forward pass
     rates: dict[str, float] = {}
     start = 0
     for name in names:
@@ -214,8 +215,8 @@ def run_sanity(model: Any, n_images: int = 90, seed: int = 0, steps: int = 50, b
                 group["oracle_b"] = necessary_first(masks, "B")
             for name, m in group.items():
                 maps.setdefault(name, []).append(m)
-        res = evaluate_methods(model, images, {k: np.stack(v) for k, v in maps.items()}, None,
-                               np.full(len(idx), cls, np.int64), steps=steps, batch_size=batch_size)
+        res = evaluate_methods(model, images, {k: np.stack(v) for k, v in maps.items()},
+                               targets=np.full(len(idx), cls, np.int64), steps=steps, batch_size=batch_size)
         if cls == AND_CLASS:
             n_ord = {"a_first": res["oracle"].n_ord, "b_first": res["oracle_b"].n_ord,
                      "background_first": res["background_first"].n_ord, "random": res["random"].n_ord}

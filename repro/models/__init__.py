@@ -15,11 +15,10 @@ Usage::
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Callable
 
-from repro.errors import ReproError
+from repro.registry import resolve
 from repro.models.core import (SCORE_MODES, ImageModel, ScoreMode, score_function, strip_softmax, top1_targets,
                                unit_preprocess)
 from repro.models.vgg16 import CAFFE_BGR_MEANS, build_vgg16, load_vgg16, vgg16_preprocess
@@ -38,10 +37,7 @@ MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
 
 def model_loader(name: str) -> Callable[..., ImageModel]:
     """The loader registered under ``name``; an unknown name lists the valid ones (:class:`ReproError`)."""
-    if name not in MODELS:
-        raise ReproError(f"unknown model {name!r}; choose from: {', '.join(MODELS)}")
-    module, function = MODELS[name].split(":")
-    return getattr(importlib.import_module(module), function)
+    return resolve(MODELS, name, "model")
 
 
 def load_model(name: str, weights: str | Path | None = None) -> ImageModel:
