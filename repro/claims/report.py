@@ -60,7 +60,8 @@ class ClaimsReport:
         failed = self.failed
         verdict = f"{n - len(failed)} of {n} checks hold"
         if failed and not self.exit_code:
-            verdict += " (reported only: the embedded profile is not the paper's setting; use --strict to fail)"
+            verdict += (" (reported only: the embedded profile is not the paper's setting; "
+                        f"`repro check-claims {self.results_dir} --strict` exits 1 on a failed check)")
         lines.append(verdict)
         return "\n".join(lines)
 

@@ -63,7 +63,7 @@ def test_command_exit_codes(synthetic, tmp_path, capsys):
     bad_paper = synthetic.results_dir(tmp_path / "bad_p", profile="paper", base=broken, examples=0)
     assert _cli(good) == 0
     assert _cli(bad_embedded) == 0  # embedded: reported, not failed
-    assert "use --strict to fail" in capsys.readouterr().out
+    assert "--strict` exits 1 on a failed check" in capsys.readouterr().out
     assert _cli(bad_embedded, "--strict") == 1
     assert _cli(bad_paper) == 1
     assert _cli(bad_paper, "--profile", "embedded") == 0
