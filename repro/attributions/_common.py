@@ -8,6 +8,9 @@
 * :func:`select_logits`: the target-class logit of each row, the score every method explains.
 * :func:`compiled_functions`: where compiled ``tf.function`` objects (and the Grad-CAM object) of one model are
   kept, so that every method instance reuses one trace per model.
+* :func:`input_factor`: the "input" of the "x input" methods (Saliency, SmoothGrad, Guided Backpropagation), the
+  reading ``input_reference`` of :mod:`repro.readings`: the model-space input ``x`` (``"input"``, the default) or
+  ``x - model.baseline`` (``"input_minus_baseline"``). ``docs/methods.md`` quotes the sentences behind both.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from typing import Any, Callable
 import numpy as np
 
 from repro.attributions.base import AttributionMethod
+from repro.readings import READINGS
+
+INPUT_REFERENCES: tuple[str, ...] = READINGS["input_reference"]
+"""Values of the ``input_reference`` setting, the default first: ``("input", "input_minus_baseline")``."""
 
 
 def image_seed(image: np.ndarray, seed: int) -> np.ndarray:
@@ -40,6 +47,30 @@ def check_positive_int(name: str, value: int) -> int:
     if isinstance(value, bool) or int(value) != value or int(value) < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     return int(value)
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    """Return ``value``, or raise ``ValueError`` naming the setting, the value and the choices."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def input_factor(model, x: np.ndarray, input_reference: str) -> np.ndarray:
+    """The factor "input" of a "gradient x input" map, elementwise on an already computed gradient.
+
+    Args:
+        model: the :class:`~repro.models.ImageModel` (its ``baseline``, the black image in model space).
+        x: ``(N, H, W, C)`` or ``(H, W, C)`` model-space inputs.
+        input_reference: ``"input"``: ``x`` itself; ``"input_minus_baseline"``: ``x - model.baseline`` (on VGG16
+            the raw pixels in BGR order; equal to ``x`` when the black image is 0 in model space).
+    Returns:
+        float32 array of ``x``'s shape.
+    """
+    check_choice("input_reference", input_reference, INPUT_REFERENCES)
+    if input_reference == "input":
+        return x
+    return (x - np.asarray(model.baseline, np.float32)).astype(np.float32, copy=False)
 
 
 class BatchedMethod(AttributionMethod):

@@ -3,17 +3,23 @@
 With ``f`` the pre-softmax logit of the target class, ``x`` the model-space input and ``b`` the black baseline
 (``model.baseline``, *not* zero for VGG16):
 
-* Saliency:              ``SM(x) = df/dx(x) * x``
+* Saliency:              ``SM(x) = df/dx(x) * r``
 * Integrated Gradients:  ``IG(x) = (x - b) * sum_k w_k df/dx(b + a_k (x - b))``, ``steps`` points ``a_k`` of a
   quadrature ``rule`` on ``[0, 1]`` (:func:`path_alphas`; default midpoint, ``a_k = (k + 1/2) / steps``,
   ``w_k = 1 / steps``). Completeness: ``sum IG(x) = f(x) - f(b) + e`` with ``|e| <= TV(g) / steps`` for the
   midpoint and right rules, where ``g(a) = d f(b + a (x - b)) / da`` and ``TV`` its total variation (for a ReLU
   network ``g`` is piecewise constant, so ``e`` is O(1/steps); for smooth ``g`` the midpoint error is
   O(1/steps**2), exact when ``g`` is affine).
-* SmoothGrad:            ``SG(x) = x * (1/n) sum_j df/dx(x + eps_j)``, ``eps_j ~ N(0, sigma^2 I)``,
+* SmoothGrad:            ``SG(x) = r * (1/n) sum_j df/dx(x + eps_j)``, ``eps_j ~ N(0, sigma^2 I)``,
   ``sigma = noise * (max(x) - min(x))`` over all pixels and channels of that image in model space, ``n =
   samples``; the noise of image ``i`` is drawn from ``tf.random.stateless_normal`` seeded by
   :func:`repro.attributions._common.image_seed` ``(x_i, seed)``.
+
+``r`` is the "input" of "grad x input", the setting ``input_reference`` (the reading of the same name in
+:mod:`repro.readings`): ``"input"`` (default) ``r = x``, the model-space input, what "grad x input" says;
+``"input_minus_baseline"`` ``r = x - b``, the factor IG and DeepLIFT carry, under which Proposition 8 (SM = SG =
+IG on a linear model) holds with VGG16's nonzero black image (:func:`repro.attributions._common.input_factor`;
+``docs/methods.md`` quotes both sides). Either way ``r`` multiplies the gradient already computed: no extra pass.
 
 IG and SmoothGrad share one compiled function per model and batch size (:func:`gradient_sum_function`, kept by
 :func:`repro.attributions._common.cached_function`): for one image it sums weighted gradients over the points
@@ -30,8 +36,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from repro.attributions._common import (BatchedMethod, cached_function, check_positive_int, image_seed,
-                                        select_logits)
+from repro.attributions._common import (INPUT_REFERENCES, BatchedMethod, cached_function, check_choice,
+                                        check_positive_int, image_seed, input_factor, select_logits)
 from repro.batching import batch_slices
 
 RULES: tuple[str, ...] = ("midpoint", "right", "trapezoid")
@@ -135,21 +141,28 @@ class _GradientMethod(BatchedMethod):
 
 
 class Saliency(_GradientMethod):
-    """Saliency Map as the paper uses it: gradient of the target logit times the model-space input.
+    """Saliency Map as the paper uses it: gradient of the target logit times the input.
 
     Args:
         batch_size: images per gradient call.
+        input_reference: the "input" of "grad x input", one of :data:`~repro.attributions._common.INPUT_REFERENCES`:
+            ``"input"`` (the model-space ``x``) or ``"input_minus_baseline"`` (``x - model.baseline``).
     Reference: Appendix II, "we use grad x input to represent the Saliency Map, instead of the vanilla gradient".
     """
 
     name: ClassVar[str] = "saliency"
 
+    def __init__(self, batch_size: int = 16, *, input_reference: str = "input"):
+        self.input_reference = check_choice("input_reference", input_reference, INPUT_REFERENCES)
+        super().__init__(batch_size)
+
     def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """``(N, H, W, C)`` -> ``(N, H, W, C)`` float32 maps ``df/dx * x``."""
+        """``(N, H, W, C)`` -> ``(N, H, W, C)`` float32 maps ``df/dx * x`` (or ``df/dx * (x - b)``)."""
         grad = self._gradients(model)
+        r = input_factor(model, x, self.input_reference)
         out = np.empty_like(x)
         for s in batch_slices(len(x), self.batch_size):
-            out[s] = grad(x[s], targets[s].astype(np.int32)).numpy() * x[s]
+            out[s] = grad(x[s], targets[s].astype(np.int32)).numpy() * r[s]
         return out
 
 
@@ -193,28 +206,33 @@ class SmoothGrad(_GradientMethod):
         noise: noise level ``sigma / (max(x) - min(x))`` per image, in model space (Appendix II: 20%).
         seed: seed of the noise; image ``i`` uses :func:`~repro.attributions._common.image_seed` ``(x_i, seed)``.
         batch_size: noisy copies per forward/backward pass.
+        input_reference: the "input" the mean gradient is multiplied by, as :class:`Saliency`'s: the clean
+            model-space ``x`` (``"input"``) or ``x - model.baseline`` (``"input_minus_baseline"``).
     Reference: Appendix II, "we use smooth_grad x input ... We pick a noise level of 20% ... We randomly sample
         50 points from the Gaussian distribution"; Smilkov et al. 2017, Section 3 (noise level).
     """
 
     name: ClassVar[str] = "smoothgrad"
 
-    def __init__(self, samples: int = 50, noise: float = 0.2, seed: int = 0, batch_size: int = 10):
+    def __init__(self, samples: int = 50, noise: float = 0.2, seed: int = 0, batch_size: int = 10, *,
+                 input_reference: str = "input"):
         self.samples = check_positive_int("samples", samples)
         if not np.isfinite(noise) or noise < 0:
             raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
         self.noise = float(noise)
         self.seed = int(seed)
+        self.input_reference = check_choice("input_reference", input_reference, INPUT_REFERENCES)
         super().__init__(batch_size)
 
     def attribute(self, model, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """``(N, H, W, C)`` -> ``(N, H, W, C)`` float32 maps ``x * mean_j df/dx(x + eps_j)``."""
+        """``(N, H, W, C)`` -> ``(N, H, W, C)`` float32 maps ``x * mean_j df/dx(x + eps_j)`` (or ``x - b``)."""
         fn = self._gradient_sum(model)
+        r = input_factor(model, x, self.input_reference)
         alphas = np.ones(self.samples, np.float32)  # points = start + 1 * (x - start) + noise = x + noise
         weights = np.full(self.samples, 1.0 / self.samples, np.float32)
         out = np.empty_like(x)
         for i in range(len(x)):
             sigma = np.float32(self.noise * (float(x[i].max()) - float(x[i].min())))
             avg = fn(x[i], x[i], np.int32(targets[i]), alphas, weights, sigma, image_seed(x[i], self.seed))
-            out[i] = avg.numpy() * x[i]
+            out[i] = avg.numpy() * r[i]
         return out

@@ -65,3 +65,25 @@ def test_seeded_methods_change_with_the_seed(name, setup):
     a = get_method(name, seed=1, **FAST.get(name, {}))(model, x, targets)
     b = get_method(name, seed=2, **FAST.get(name, {}))(model, x, targets)
     assert np.abs(a - b).max() > 1e-3 * np.abs(a).max()
+
+
+def test_every_map_reading_of_a_method_is_a_parameter_in_its_cache_key(setup):
+    """The readings ``input_reference`` and ``guided_backprop`` (repro.readings.MAP_READINGS) are method
+    parameters: each value constructs, shows in ``params()`` (so a changed value is a new cache key) and, apart
+    from the default, changes the map on a model whose black image is not 0 in model space."""
+    from repro.models import ImageModel
+    from repro.readings import DEFAULTS, MAP_READINGS, READINGS
+
+    model, x, targets = setup
+    shifted = ImageModel("shifted", model.keras_model, lambda raw: np.asarray(raw, np.float32) / 255 - 0.5,
+                         model.class_names, model.conv_layer)
+    parameter = {"input_reference": "input_reference", "guided_backprop": "variant"}
+    for reading, parameter_name in parameter.items():
+        for name in MAP_READINGS[reading]:
+            default = get_method(name, **FAST.get(name, {}))
+            assert default.params()[parameter_name] == DEFAULTS[reading]
+            base_maps = default(shifted, x, targets)
+            for value in READINGS[reading][1:]:
+                other = get_method(name, **FAST.get(name, {}), **{parameter_name: value})
+                assert other.params()[parameter_name] == value and other.params() != default.params()
+                assert np.abs(other(shifted, x, targets) - base_maps).max() > 1e-3 * np.abs(base_maps).max()

@@ -68,6 +68,24 @@ def test_bad_settings_raise_value_errors_naming_the_value():
         SmoothGrad(noise=-0.1)
     with pytest.raises(ValueError, match="batch_size"):
         Saliency(batch_size=0)
+    for cls in (Saliency, SmoothGrad):
+        with pytest.raises(ValueError, match="input_reference must be one of 'input', 'input_minus_baseline', "
+                                             "got 'baseline'"):
+            cls(input_reference="baseline")
+
+
+def test_input_reference_values_are_the_reading_and_are_in_the_cache_key():
+    from repro.attributions._common import INPUT_REFERENCES
+    from repro.readings import READINGS
+
+    assert INPUT_REFERENCES == READINGS["input_reference"] == ("input", "input_minus_baseline")
+    assert Saliency().params() == {"input_reference": "input"}
+    assert Saliency(input_reference="input_minus_baseline").params() == {"input_reference": "input_minus_baseline"}
+    sg = SmoothGrad().params()
+    assert sg == {"samples": 50, "noise": 0.2, "seed": 0, "input_reference": "input"}
+    assert SmoothGrad(input_reference="input_minus_baseline").params() == {**sg,
+                                                                           "input_reference": "input_minus_baseline"}
+    assert "input_reference" not in IntegratedGradients().params()  # IG carries (x - b) by construction
 
 
 # ------------------------------------------------------------------------------------ Proposition 8 (linear model)
@@ -133,6 +151,17 @@ def test_saliency_is_gradient_times_model_space_input(shifted_path):
     sm = Saliency()(model, x, targets)
     g0 = gradient_function(model.logits_model)(x, targets.astype(np.int32)).numpy()
     np.testing.assert_allclose(sm, g0 * x, rtol=1e-6, atol=1e-9)
+
+
+def test_saliency_and_smoothgrad_times_input_minus_baseline(shifted_path):
+    """input_reference="input_minus_baseline": grad x (x - b), b = -0.5; SmoothGrad with zero noise equals it."""
+    model, x, targets, _, _ = shifted_path
+    assert np.allclose(model.baseline, -0.5)
+    g0 = gradient_function(model.logits_model)(x, targets.astype(np.int32)).numpy()
+    sm = Saliency(input_reference="input_minus_baseline")(model, x, targets)
+    np.testing.assert_allclose(sm, g0 * (x + 0.5), rtol=1e-6, atol=1e-9)
+    sg = SmoothGrad(noise=0.0, samples=3, input_reference="input_minus_baseline")(model, x, targets)
+    np.testing.assert_allclose(sg, sm, rtol=0, atol=1e-6 * np.abs(sm).max())
 
 
 @pytest.mark.parametrize("rule", ["midpoint", "right", "trapezoid"])
