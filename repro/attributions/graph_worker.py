@@ -1,50 +1,30 @@
-"""DeepLIFT and LRP: TF1 graph-mode libraries run in a persistent worker process, isolated from the eager process.
+"""DeepLIFT and LRP: the eager parent's side of their graph-mode worker processes, and the two method classes.
 
-kundajelab ``deeplift`` 0.6.13 and iNNvestigate 2.1.2 need ``tf.compat.v1.disable_eager_execution()``, which
-cannot be undone in a process that already runs eager code. So each (method, settings, model) gets one worker,
-started lazily as a fresh interpreter (``python -m repro.attributions.graph_worker``: the ``spawn`` start method's
-isolation, never a ``fork`` of a process with TensorFlow initialised, and no re-run of the caller's ``__main__``),
-talking over a socket pair (``multiprocessing.connection``)::
-
-    parent (eager)                                   worker (graph mode, fresh interpreter)
-    {method, settings, batch_size, arrays,   --->    disable eager; score = WORKER_METHODS[method].build(...)
-     model payload}                          <---    ("ready", None)  (graph built once: VGG16 ~20-60 s)
-    ("attribute", x[batch], targets[batch])  --->    maps = score(x, targets)
-                                             <---    ("ok", maps) | ("error", message)
-
-Each method's knowledge is one :class:`WorkerSpec` of :data:`WORKER_METHODS`; nothing else branches on its name:
-``payload(keras_model, tmp_dir)`` is the model as sent (DeepLIFT: the layer list with numpy weights, built and
-validated in the parent, so an unsupported model fails before any process starts; LRP: ``model.to_json()`` and a
-temporary ``.h5`` weights file, deleted once the worker is ready); ``arrays(image_model, params)`` the scorer's
-start arrays (DeepLIFT: ``reference``, the baseline; LRP: ``input_bounds``, the z^B pixel box or ``None``);
-``settings`` the method's settings passed on to ``build(payload, arrays, batch_size, **settings) -> score``, which
-runs in the worker with graph mode on.
+kundajelab ``deeplift`` and iNNvestigate run in TF1 graph mode, so each (method, settings, model, worker options)
+gets one persistent worker process, started lazily; the process, its message protocol and each method's table
+entry (:data:`WORKER_METHODS`, re-exported here) are :mod:`repro.attributions.graph_process`. This module holds
+the handle (:class:`GraphWorker`), the cache of running workers (:func:`get_worker`, :func:`close_workers`) and
+:class:`DeepLift` and :class:`LRP`, registered in :data:`repro.attributions.METHODS`.
 
 Contract: :meth:`GraphWorker.attribute` gives float32 maps ``(N, H, W, C)`` for model-space ``x`` and ``targets``;
 ``batch_size`` changes speed, never the numbers. A worker snapshots the weights at start (after changing them, call
 :func:`close_workers`), serves any number of batches and is closed by :meth:`GraphWorker.close`, by
-:func:`close_workers`, when its Keras model is garbage-collected, or at interpreter exit. Errors in the worker come
-back as :class:`~repro.errors.ReproError` naming the method and the problem; a worker that dies or exceeds its
-timeout is detected by polling, never waited on forever.
-
-This is the only module that enters TF1 graph mode, and only inside a worker process.
+:func:`close_workers`, by ``close()`` of the method instance that started it, when its Keras model is
+garbage-collected, or at interpreter exit. Errors in the worker come back as :class:`~repro.errors.ReproError`
+naming the method and the problem; a worker that dies or exceeds its timeout is detected by polling, never waited
+on forever. Nothing in this module enters graph mode.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import io
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
-import traceback
 import weakref
-from dataclasses import dataclass
-from multiprocessing.connection import Connection, Pipe
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable
 
@@ -52,13 +32,16 @@ import numpy as np
 
 from repro.attributions._common import check_positive_int
 from repro.attributions.base import AttributionMethod
-from repro.attributions.deeplift_adapter import deeplift_scorer, enter_graph_mode, keras_to_deeplift_config
-from repro.attributions.lrp import ANALYZERS, lrp_scorer, pixel_bounds
+from repro.attributions.graph_process import WORKER_METHODS, Scorer, WorkerSpec, _log_tail, _spawn
+from repro.attributions.lrp import ANALYZERS
 from repro.batching import batch_slices
 from repro.errors import ReproError
 
 if TYPE_CHECKING:
     from repro.models import ImageModel
+
+__all__ = ["CALL_TIMEOUT_S", "DEEPLIFT_RULES", "START_TIMEOUT_S", "WORKER_METHODS", "DeepLift", "GraphWorker", "LRP",
+           "Scorer", "WorkerSpec", "close_workers", "get_worker"]
 
 START_TIMEOUT_S = 1800.0
 """Seconds a worker may take to load the model and build its graph (LRP on VGG16: ~30-40 s on 2 busy cores)."""
@@ -68,133 +51,8 @@ _POLL_S = 0.5
 DEEPLIFT_RULES: tuple[str, ...] = ("RevealCancel", "Rescale")
 """DeepLIFT's rules for ReLUs (deeplift ``NonlinearMxtsMode`` names); the paper uses RevealCancel."""
 
-Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-# ------------------------------------------------------------------------------------------ the methods' table
-@dataclass(frozen=True)
-class WorkerSpec:
-    """One method's knowledge, parent and worker side (see the module docstring)."""
-
-    payload: Callable[[Any, Path], dict]  # parent: (keras_model, tmp_dir) -> the model as sent to the worker
-    arrays: Callable[[ImageModel, dict], dict]  # parent: (model, params) -> the scorer's start arrays
-    settings: tuple[str, ...]  # the params passed to ``build`` as keyword arguments
-    build: Callable[..., Scorer]  # worker: (payload, arrays, batch_size, **settings) -> score(x, targets)
-
-
-def _deeplift_build(payload: dict, arrays: dict, batch_size: int, nonlinear_mode: str) -> Scorer:
-    enter_graph_mode()
-    layers = payload.pop("layers")  # the scorer keeps no numpy copy of the weights once they are loaded
-    return deeplift_scorer(layers, arrays["reference"], nonlinear_mode=nonlinear_mode, batch_size=batch_size)
-
-
-def _lrp_payload(keras_model: Any, tmp: Path) -> dict:
-    weights_path = str(tmp / "weights.h5")
-    keras_model.save_weights(weights_path)
-    return {"model_json": keras_model.to_json(), "weights_path": weights_path}
-
-
-def _lrp_build(payload: dict, arrays: dict, batch_size: int, analyzer: str, epsilon: float) -> Scorer:
-    import tensorflow as tf
-
-    model = tf.keras.models.model_from_json(payload["model_json"])
-    model.load_weights(payload["weights_path"])
-    return lrp_scorer(model, analyzer=analyzer, epsilon=epsilon, input_bounds=arrays["input_bounds"])
-
-
-WORKER_METHODS: dict[str, WorkerSpec] = {
-    "deeplift": WorkerSpec(
-        payload=lambda keras_model, tmp: {"layers": keras_to_deeplift_config(keras_model)},
-        arrays=lambda model, params: {"reference": np.asarray(model.baseline, np.float32)},
-        settings=("nonlinear_mode",), build=_deeplift_build),
-    "lrp": WorkerSpec(
-        payload=_lrp_payload,
-        arrays=lambda model, params: {"input_bounds": pixel_bounds(model.preprocess, model.input_shape)
-                                      if params["input_rule"] == "bounded" else None},
-        settings=("analyzer", "epsilon"), build=_lrp_build),
-}
-"""Method name -> :class:`WorkerSpec`: the only place the worker's per-method knowledge lives."""
-
-
-# ----------------------------------------------------------------------------------------------- worker side
-def _build_scorer(message: dict) -> Scorer:
-    """In the worker: enter graph mode and build the method's graph once (the message is consumed)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
-
-    tf.compat.v1.disable_eager_execution()
-    build = WORKER_METHODS[message["method"]].build
-    return build(message.pop("model"), message["arrays"], message["batch_size"], **message["settings"])
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, ReproError):
-        return str(exc)
-    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-    where = f" (at {Path(last[0].filename).name}:{last[0].lineno})" if last else ""
-    return f"{exc.__class__.__name__}: {exc}{where}"
-
-
-def _serve(conn: Connection) -> None:
-    """Worker loop: receive the start message, build once, then answer ``("attribute", x, targets)`` until closed."""
-    quiet = io.StringIO()  # deeplift prints progress to stdout; keep the parent's stdout clean
-    try:
-        with contextlib.redirect_stdout(quiet):
-            score = _build_scorer(conn.recv())
-        conn.send(("ready", None))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises ReproError
-        conn.send(("error", f"could not build the model: {_describe(exc)}"))
-        return
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):  # parent gone
-            return
-        if message[0] == "close":
-            return
-        try:
-            with contextlib.redirect_stdout(quiet):
-                maps = np.asarray(score(message[1], message[2]), np.float32)
-            quiet.seek(0)
-            quiet.truncate()
-            conn.send(("ok", maps))
-        except BaseException as exc:  # noqa: BLE001
-            conn.send(("error", _describe(exc)))
-
 
 # ----------------------------------------------------------------------------------------------- parent side
-def _spawn(method: str) -> tuple[subprocess.Popen, Connection, IO[bytes]]:
-    """Start ``python -m repro.attributions.graph_worker FD``: a fresh interpreter (the effect of the ``spawn``
-    start method, without re-running the caller's ``__main__``, so scripts and notebooks need no main guard),
-    connected by a socket pair. Its stderr goes to a temporary log quoted when it dies."""
-    import repro
-
-    parent_conn, child_conn = Pipe()
-    log = tempfile.TemporaryFile(prefix=f"repro-{method}-worker-", suffix=".log")
-    env = dict(os.environ)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    root = str(Path(repro.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-    fd = child_conn.fileno()
-    process = subprocess.Popen([sys.executable, "-m", "repro.attributions.graph_worker", str(fd)],
-                               pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=log, env=env, close_fds=True,
-                               start_new_session=True)  # Ctrl-C goes to the parent, which closes it
-    child_conn.close()
-    return process, parent_conn, log
-
-
-def _log_tail(log: IO[bytes] | None, chars: int = 600) -> str:
-    if log is None or log.closed:
-        return ""
-    with contextlib.suppress(Exception):
-        log.flush()
-        log.seek(0)
-        lines = [ln for ln in log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-        return " | ".join(lines[-4:])[-chars:]
-    return ""
-
-
 _WORKERS: dict[tuple, "GraphWorker"] = {}
 """The persistent cache of :func:`get_worker`: cache key -> running worker (a worker removes itself on close)."""
 _ATEXIT_REGISTERED = False
@@ -364,35 +222,58 @@ def get_worker(method: str, keras_model: Any, params: dict, make_arrays: Callabl
     ``make_arrays()`` gives the extra arrays the worker is started with; it is called only when one starts.
     ``options`` are :class:`GraphWorker`'s ``batch_size``, ``start_timeout`` and ``call_timeout``.
     """
+    return _cached_worker(method, keras_model, params, make_arrays, **options)[0]
+
+
+def _cached_worker(method: str, keras_model: Any, params: dict, make_arrays: Callable[[], dict],
+                   **options: Any) -> tuple[GraphWorker, bool]:
+    """:func:`get_worker`, and whether this call started the worker (rather than finding it running)."""
     key = (method, tuple(sorted((k, repr(v)) for k, v in params.items())), id(keras_model),
            tuple(sorted(options.items())))
     worker = _WORKERS.get(key)
     if worker is not None and worker.serves(keras_model):
-        return worker
+        return worker, False
     if worker is not None:
         worker.close()
     worker = GraphWorker(method, keras_model, params, make_arrays(), key=key, **options)
     _WORKERS[key] = worker
-    return worker
-
+    return worker, True
 
 # ----------------------------------------------------------------------------------------------- the methods
 class _GraphMethod(AttributionMethod):
-    """Shared plumbing: settings -> a persistent worker (its :data:`WORKER_METHODS` entry) -> maps."""
+    """Shared plumbing: settings -> a persistent worker (its :data:`WORKER_METHODS` entry) -> maps.
+
+    The worker is shared through :func:`get_worker` by every instance with the same settings and worker options;
+    :meth:`close` stops the workers this instance started (what ``Study.close`` and the attribute command call).
+    """
 
     def __init__(self, batch_size: int = 16, start_timeout: float = START_TIMEOUT_S,
                  call_timeout: float = CALL_TIMEOUT_S) -> None:
         self._options = {"batch_size": check_positive_int("batch_size", batch_size),
                          "start_timeout": float(start_timeout), "call_timeout": float(call_timeout)}
+        self._started: list[GraphWorker] = []
 
     def worker(self, model: ImageModel) -> GraphWorker:
         """The persistent worker serving this method's settings on ``model`` (started on first use)."""
         params = self.params()
-        return get_worker(self.name, model.keras_model, params,
-                          lambda: WORKER_METHODS[self.name].arrays(model, params), **self._options)
+        worker, started = _cached_worker(self.name, model.keras_model, params,
+                                         lambda: WORKER_METHODS[self.name].arrays(model, params), **self._options)
+        if started:
+            self._started = [w for w in self._started if w.process is not None] + [worker]  # drop closed ones
+        return worker
 
     def attribute(self, model: ImageModel, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
         return self.worker(model).attribute(x, targets)
+
+    def close(self) -> None:
+        """Stop the worker processes this instance started and wait for them to exit (a worker it found already
+        running, started by another instance, is left alone). The next call starts a new worker. Safe to call
+        twice."""
+        workers, self._started = self._started, []
+        for worker in workers:
+            worker.request_stop()
+        for worker in workers:
+            worker.close()
 
 
 class DeepLift(_GraphMethod):
@@ -447,6 +328,3 @@ class LRP(_GraphMethod):
         self.epsilon = float(epsilon)
         self.input_rule = input_rule
 
-
-if __name__ == "__main__":  # the worker process: python -m repro.attributions.graph_worker FD
-    _serve(Connection(int(sys.argv[1])))

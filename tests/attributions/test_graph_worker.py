@@ -171,6 +171,30 @@ def test_cached_worker_serves_its_model_and_makes_start_arrays_only_at_start(lin
     assert cached is worker and worker in _WORKERS.values()
 
 
+
+def test_method_close_stops_the_worker_it_started_and_leaves_others(linear):
+    """What Study.close and the attribute command call: the process has exited when close() returns."""
+    x = linear.preprocess(random_images(2, (8, 8, 3), seed=11))
+    targets = np.array([0, 2])
+    owner = get_method("deeplift", batch_size=7)  # worker options unlike the other tests': a worker of its own
+    borrower = DeepLift(batch_size=7)
+    maps = owner(linear, x, targets)
+    worker = owner.worker(linear)
+    process = worker.process
+    assert borrower.worker(linear) is worker
+    borrower.close()  # it found the worker running: not its to stop
+    assert worker.alive and process.poll() is None
+    owner.close()
+    assert process.poll() is not None and not worker.alive and worker not in _WORKERS.values()
+    owner.close()  # safe to call twice
+    np.testing.assert_array_equal(owner(linear, x, targets), maps)  # the next call starts a new worker
+    restarted = owner.worker(linear)
+    assert restarted is not worker and restarted.alive
+    process = restarted.process
+    owner.close()
+    assert process.poll() is not None and restarted not in _WORKERS.values()
+    assert callable(getattr(get_method("lrp"), "close", None))
+
 # ------------------------------------------------------------------------------------------------------ errors
 def test_error_inside_the_worker_is_a_repro_error_and_the_worker_survives(cnn):
     worker = DeepLift().worker(cnn)
