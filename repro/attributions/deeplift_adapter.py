@@ -19,7 +19,7 @@ ReLU (Linear rule for Conv2D/Dense, gradient rule for max pooling), and summatio
 
 :func:`keras_to_deeplift_config` only reads layers (safe in the eager process, where the graph worker calls it);
 :func:`enter_graph_mode`, :func:`convert` and :func:`deeplift_scorer` run only inside the graph worker process
-(:mod:`repro.attributions.graph_worker`), never in the eager main process.
+(:mod:`repro.attributions.graph_process`), never in the eager main process.
 
 Reference: Shrikumar, Greenside, Kundaje, "Learning Important Features Through Propagating Activation
 Differences", ICML 2017 (RevealCancel: Sec. 3.5.3).

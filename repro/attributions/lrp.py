@@ -1,7 +1,7 @@
 """LRP-alpha2-beta1 with Montavon et al.'s tricks, through iNNvestigate 2.1.2.
 
 :func:`lrp_scorer` needs TF1 graph mode and runs only inside the graph worker process
-(:mod:`repro.attributions.graph_worker`); :func:`pixel_bounds` is plain numpy, called in the eager parent.
+(:mod:`repro.attributions.graph_process`); :func:`pixel_bounds` is plain numpy, called in the eager parent.
 
 The analyzer (see ``docs/methods.md`` for the choice and the alternatives) is iNNvestigate's
 ``"lrp.sequential_preset_b"`` run on ``innvestigate.model_wo_softmax(model)`` with ``neuron_selection_mode="index"``:
