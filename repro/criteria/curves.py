@@ -10,6 +10,11 @@ in ``[lo, hi)``, then
 and read the model's output for ``target``. Removing the top ``m`` pixels of pi+ is ``[0, m)``, the bottom ``m``
 (reversed pi+) is ``[M - m, M)``; ``lo = hi`` is ``x`` itself (REMOVE, ``y0``) or ``x_b`` (ADD, ``y_b``).
 
+Two engine modes: :data:`OUTPUT` reads the forward function's own output at the target, one value per query. In
+:data:`LOGIT_PROBABILITY` the forward function returns LOGITS and each query reads both the target's logit and its
+softmax probability (``tf.nn.softmax`` over the row of logits, then gather) from the same forward: a ``(Q, 2)``
+answer, no second forward.
+
 Masks are built on the device from the rank maps inside ONE ``tf.function`` per (model, batch size, input
 shape), traced once with an input signature whose image axis is ``None``: no retracing per image, per call or per
 number of images, no ``model.predict`` per step. Queries go through it in fixed-size batches (the last one padded
@@ -31,6 +36,15 @@ ADD = 1
 QUERY_FIELDS: tuple[str, ...] = ("image", "baseline", "rank", "lo", "hi", "mode", "target")
 """The int fields of a query, in the row order of the compiled function's query tensor ``(7, B)``."""
 
+OUTPUT = "output"
+"""Engine mode: the forward function's own output at the target, one value per query, ``(Q,)``."""
+LOGIT_PROBABILITY = "logit_probability"
+"""Engine mode: the forward function returns logits; per query its target logit and softmax probability,
+``(Q, 2)`` (columns :data:`LOGIT_PROBABILITY_COLUMNS`)."""
+ENGINE_MODES: tuple[str, ...] = (OUTPUT, LOGIT_PROBABILITY)
+LOGIT_PROBABILITY_COLUMNS: tuple[str, str] = ("logit", "probability")
+"""The columns of a :data:`LOGIT_PROBABILITY` answer, in order."""
+
 _ENGINES: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 _STRONG: dict = {}  # for callables that cannot be weakly referenced
 
@@ -41,11 +55,18 @@ class CurveEngine:
     Use :func:`get_engine` to reuse engines across calls (so nothing retraces).
     """
 
-    def __init__(self, forward: Callable, batch_size: int, input_shape: tuple[int, int, int]):
+    def __init__(self, forward: Callable, batch_size: int, input_shape: tuple[int, int, int], mode: str = OUTPUT):
+        """``mode``: :data:`OUTPUT` (``forward``'s output at the target) or :data:`LOGIT_PROBABILITY` (``forward``
+        returns logits; the target's logit and its softmax probability, ``tf.nn.softmax`` over the row as Keras'
+        softmax layers and activations compute it)."""
         import tensorflow as tf
 
         if int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if mode not in ENGINE_MODES:
+            raise ValueError(f"unknown engine mode {mode!r}; choose one of {ENGINE_MODES}")
+        self.mode = mode
+        both = mode == LOGIT_PROBABILITY
         self.batch_size = int(batch_size)
         is_keras = isinstance(forward, tf.keras.Model)
         # A weak reference, so that the engine cached under the model (weak key) does not keep the model alive;
@@ -78,6 +99,9 @@ class CurveEngine:
             model = ref()
             out = model(inputs, training=False) if is_keras else model(inputs)
             out = tf.reshape(tf.cast(out, tf.float32), [B, -1])
+            if both:  # one forward, two scores: the logit and the softmax of the same row of logits
+                return tf.stack([tf.gather(out, q_target, axis=1, batch_dims=1),
+                                 tf.gather(tf.nn.softmax(out, axis=-1), q_target, axis=1, batch_dims=1)], axis=1)
             return tf.gather(out, q_target, axis=1, batch_dims=1)
 
         self.function = tf.function(step, input_signature=signature)
@@ -96,15 +120,17 @@ class CurveEngine:
             queries: int arrays ``(Q,)`` under the keys :data:`QUERY_FIELDS`.
             progress: show a tqdm bar over batches.
         Returns:
-            float64 ``(Q,)`` model outputs for the queries' targets.
+            float64 ``(Q,)`` model outputs for the queries' targets (mode :data:`OUTPUT`), or ``(Q, 2)`` their
+            logits and probabilities (mode :data:`LOGIT_PROBABILITY`).
         """
         import tensorflow as tf
 
         q = np.stack([np.asarray(queries[k], dtype=np.int32) for k in QUERY_FIELDS])
         Q = q.shape[1]
         B = self.batch_size
+        shape = (2,) if self.mode == LOGIT_PROBABILITY else ()
         if Q == 0:
-            return np.zeros(0, np.float64)
+            return np.zeros((0, *shape), np.float64)
         pad = (-Q) % B
         if pad:
             q = np.concatenate([q, np.repeat(q[:, -1:], pad, axis=1)], axis=1)
@@ -116,22 +142,25 @@ class CurveEngine:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="criteria forwards", unit="batch", total=(Q + pad) // B, leave=False)
-        out = np.empty(Q + pad, np.float64)
+        out = np.empty((Q + pad, *shape), np.float64)
         for s in starts:
             out[s:s + B] = self.function(imgs, bases, rks, tf.constant(q[:, s:s + B])).numpy()
         return out[:Q]
 
 
-def get_engine(forward: Callable, batch_size: int, input_shape: tuple[int, int, int]) -> CurveEngine:
+def get_engine(forward: Callable, batch_size: int, input_shape: tuple[int, int, int],
+               mode: str = OUTPUT) -> CurveEngine:
     """The cached :class:`CurveEngine` for ``forward`` (a Keras model or callable), creating it on first use.
 
-    Cached per forward object (weakly, so a deleted model frees its engine), batch size and input shape.
+    Cached per forward object (weakly, so a deleted model frees its engine), batch size, input shape and mode.
     """
     key = (int(batch_size), tuple(int(d) for d in input_shape))
+    if mode != OUTPUT:
+        key = (*key, mode)
     try:
         table = _ENGINES.setdefault(forward, {})
     except TypeError:  # not weak-referenceable: keep it alive so its id is never reused
         table = _STRONG.setdefault(id(forward), (forward, {}))[1]
     if key not in table:
-        table[key] = CurveEngine(forward, batch_size, input_shape)
+        table[key] = CurveEngine(forward, batch_size, input_shape, mode)
     return table[key]

@@ -140,6 +140,19 @@ _KERAS_LOGITS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary
 weak, so a deleted model frees its logits model."""
 
 
+def has_logit_and_probability(model: Any) -> bool:
+    """Whether both class scores of ``model`` exist: an :class:`ImageModel`, or a Keras model whose last layer ends
+    in a softmax (its logits are the input of that softmax). A plain callable, or a Keras model without a final
+    softmax, has only its own output."""
+    if isinstance(model, ImageModel):
+        return True
+    if not callable(model):
+        return False
+    import tensorflow as tf
+
+    return isinstance(model, tf.keras.Model) and _softmax_layer_kind(model) is not None
+
+
 def score_function(model: Any, score: str | None = None) -> Callable:
     """The function whose outputs the criteria read for ``model`` under ``score``.
 
@@ -161,9 +174,7 @@ def score_function(model: Any, score: str | None = None) -> Callable:
         raise ValueError(f"model must be an ImageModel, a Keras model or a callable, got {type(model).__name__}")
     if score is None:
         return model
-    import tensorflow as tf
-
-    if not isinstance(model, tf.keras.Model) or _softmax_layer_kind(model) is None:
+    if not has_logit_and_probability(model):
         raise ValueError(f"score={score!r} needs an ImageModel or a Keras model ending in a softmax; the outputs of "
                          f"a plain callable (or a Keras model without a final softmax) are used as they are: pass "
                          f"score=None")

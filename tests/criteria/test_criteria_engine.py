@@ -52,7 +52,8 @@ def reference(model_fn, x, scores, baseline, target):
     y0, yb, M = f(x), f(baseline), len(pos)
     out = dict(y0=y0, yb=yb, M=M)
     if M == 0:
-        return dict(out, n_ord=np.nan, s_ord=np.nan, tpn=np.nan, tps=np.nan)
+        return dict(out, n_ord=np.nan, s_ord=np.nan, s_ord_text=np.nan, s_ord_baseline=np.nan, tpn=np.nan,
+                    tps=np.nan)
     rev = pos[::-1]
     R = [f(removed(pos[:m])) for m in range(M + 1)]
     Rrev = [f(removed(rev[:m])) for m in range(M + 1)]
@@ -68,6 +69,8 @@ def reference(model_fn, x, scores, baseline, target):
     return dict(out,
                 n_ord=sum(max(v - yb, 0) for v in R) / (M + 1),
                 s_ord=sum(min(v, A[M]) - y0 for v in A) / (M + 1),
+                s_ord_text=sum(min(v, y0) - y0 for v in A) / (M + 1),
+                s_ord_baseline=sum(min(v, A[M]) - yb for v in A) / (M + 1),
                 tpn=_area_abs_diff(k_top, clip(R), k_bot, clip(Rrev)) / (r * max(y0, 0) + EPS),
                 tps=_area_abs_diff(k_top, clip(A), k_bot, clip(Arev)) / (r2 * max(y0, 0) + EPS),
                 R=R)
@@ -103,7 +106,7 @@ def test_engine_matches_brute_force_in_exact_mode(cnn, data, exact):
     for i in range(len(x)):
         ref = reference(fn, x[i], maps[i], cnn.baseline, targets[i])
         assert exact.num_positive[i] == ref["M"]
-        for key in ("y0", "yb", "n_ord", "s_ord", "tpn", "tps"):
+        for key in ("y0", "yb", "n_ord", "s_ord", "s_ord_text", "s_ord_baseline", "tpn", "tps"):
             got = getattr(exact, key)[i]
             if np.isnan(ref[key]):
                 assert np.isnan(got), (i, key)
@@ -208,11 +211,13 @@ def test_rows_from_results(exact):
     from repro.results import RESULT_COLUMNS, rows_from_results
 
     ids = [f"i{k}" for k in range(5)]
-    rows = rows_from_results(ids, [7] * 5, {"m": exact, "n": exact})
+    rows = rows_from_results(ids, [7] * 5, {"m": exact, "n": exact}, score=exact.score)
     assert len(rows) == 10 and all(list(r) == list(RESULT_COLUMNS) for r in rows)
     assert [(r["image_id"], r["method"]) for r in rows[:4]] == [("i0", "m"), ("i0", "n"), ("i1", "m"), ("i1", "n")]
     assert rows[4]["num_positive"] == 0 and rows[4]["reason"] == REASON_NO_POSITIVE and rows[4]["label"] == 7
     assert rows[0]["one_minus_s_ord"] == 1 - exact.s_ord[0] and rows[0]["target"] == exact.targets[0]
+    assert rows[0]["s_ord_text"] == exact.s_ord_text[0] and rows[0]["s_ord_baseline"] == exact.s_ord_baseline[0]
+    assert rows[0]["score"] == exact.score == "probability"  # an ImageModel's own output
 
 
 def test_input_errors(cnn, data):

@@ -58,6 +58,19 @@ def test_example1_n_ord_and_s_ord_over_pi_plus():
     np.testing.assert_allclose(res.n_ord, [3 / 4, 1, 2 / 3])
 
 
+def test_example1_three_s_ord_readings_by_hand():
+    res = run_example1(TABLE_1)
+    # y0 = 1, y_b = 0. Adding along pi+ into the zero image (R'_M = 1 for all three):
+    # A1 pi+ = x3, x2, x1: R' = 0, 0, 1, 1; A2 pi+ = x1, x3: R' = 0, 1, 1; A3 pi+ = x1, x2: R' = 0, 1, 1.
+    # printed  mean(min(R', R'_M) - y0): A1 (-1 - 1 + 0 + 0)/4 = -1/2; A2, A3 (-1 + 0 + 0)/3 = -1/3.
+    # text     mean(min(R', y0) - y0):   the same numbers, since R'_M = y0 = 1 here.
+    # baseline mean(min(R', R'_M) - y_b): A1 (0 + 0 + 1 + 1)/4 = 1/2; A2, A3 (0 + 1 + 1)/3 = 2/3.
+    np.testing.assert_array_equal(res.curves[1].sufficiency.y, [0, 1, 1])
+    np.testing.assert_allclose(res.s_ord, [-1 / 2, -1 / 3, -1 / 3], rtol=1e-12)
+    np.testing.assert_allclose(res.s_ord_text, [-1 / 2, -1 / 3, -1 / 3], rtol=1e-12)
+    np.testing.assert_allclose(res.s_ord_baseline, [1 / 2, 2 / 3, 2 / 3], rtol=1e-12)
+
+
 def test_example1_tpn_tps_of_a3_by_hand():
     # A3: pi+ = x1 (2/3), x2 (1/3), S = 1. Removal top (0,1) (2/3,1) (1,0); bottom (0,1) (1/3,1) (1,0).
     # |top - bottom| = 1.5(k - 1/3) on [1/3, 2/3], 1.5(1 - k) on [2/3, 1]: area 1/12 + 1/12 = 1/6.
