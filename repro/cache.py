@@ -97,9 +97,10 @@ class MapCache:
         """The maps of ``keys`` stacked ``(len(keys), ...)``, computed as ONE batch unless every one is stored.
 
         ``compute(positions)`` returns the maps of those positions in order; it is called with ALL positions
-        whenever a map is missing or unreadable, and the missing ones are then stored. So a map's value never
-        depends on which of its batch's maps an interrupted earlier run had already stored (a method's output can
-        differ in the last bits between batch compositions), and a resumed run gives the same bytes.
+        whenever a map is missing or unreadable; the missing ones are then stored, and the stored ones are
+        returned as stored. A key's map is therefore always the one first computed for it, in one batch of its
+        chunk, whichever of that batch's maps an interrupted earlier run had stored (a method's output can
+        differ in the last bits between batch compositions): a resumed run gives the same bytes.
         """
         found: list[np.ndarray | None] = []
         for k in keys:
@@ -108,10 +109,10 @@ class MapCache:
             except ReproError as exc:
                 print(f"[repro] {exc}: recomputing it", file=sys.stderr)
                 found.append(None)
-        if all(m is not None for m in found):
-            return np.stack(found)
-        computed = np.asarray(compute(list(range(len(keys)))))
-        for k, stored, m in zip(keys, found, computed):
-            if stored is None:
-                self.put(k, m)
-        return computed
+        if any(m is None for m in found):
+            computed = np.asarray(compute(list(range(len(keys)))))
+            for j, (k, m) in enumerate(zip(keys, computed)):
+                if found[j] is None:
+                    self.put(k, m)
+                    found[j] = m
+        return np.stack(found)

@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from repro.attributions import METHODS
 from repro.errors import ReproError
+from repro.readings import DEFAULTS, MAP_READINGS, READINGS, Reading
 
 PROFILES: tuple[str, ...] = ("embedded", "paper")
 EMBEDDED_DEFAULT_IMAGES = 120
@@ -36,8 +37,14 @@ class StudyConfig:
     num_images: int | None = None
     methods: tuple[str, ...] = tuple(METHODS)
     steps: int | None = 100
-    score: str = "probability"
-    target: str = "top1"
+    score: str = DEFAULTS["score"]
+    s_ord: str = DEFAULTS["s_ord"]
+    input_reference: str = DEFAULTS["input_reference"]
+    guided_backprop: str = DEFAULTS["guided_backprop"]
+    target: str = DEFAULTS["target"]
+    tp_claims: str = DEFAULTS["tp_claims"]
+    readings: tuple[str, ...] = ()
+    """Map readings (:data:`repro.readings.MAP_READINGS`) whose other values are computed beside the run's own."""
     seed: int = 0
     ig_steps: int = 50
     sg_samples: int = 50
@@ -47,14 +54,41 @@ class StudyConfig:
     num_examples: int = 4
     shard: tuple[int, int] = (0, 1)
 
-    def method_overrides(self, name: str) -> dict:
-        """Constructor arguments of method ``name`` that this config sets (its other settings keep the method's
-        defaults; the map cache keys on the instance's full ``params()``, never on these overrides alone)."""
+    def reading(self) -> Reading:
+        """The run's own reading (its default view of the results)."""
+        return Reading(**{name: getattr(self, name) for name in READINGS})
+
+    def method_overrides(self, name: str, reading: Reading | None = None) -> dict:
+        """Constructor arguments of method ``name`` under this config, or under ``reading`` (default: the run's
+        own); its other settings keep the method's defaults (the map cache keys on the instance's full
+        ``params()``, never on these overrides alone)."""
+        r = reading or self.reading()
         return {
+            "saliency": {"input_reference": r.input_reference},
             "integrated_gradients": {"steps": self.ig_steps},
-            "smoothgrad": {"samples": self.sg_samples, "noise": self.sg_noise, "seed": self.seed},
+            "smoothgrad": {"samples": self.sg_samples, "noise": self.sg_noise, "seed": self.seed,
+                           "input_reference": r.input_reference},
+            "guided_backprop": {"variant": r.guided_backprop, "input_reference": r.input_reference},
             "random": {"seed": self.seed},
         }.get(name, {})
+
+    def map_jobs(self) -> list[tuple[str, str, Reading]]:
+        """Every map set a chunk computes, in row order: ``(reading tag, method, reading)``; the run's own first
+        (tag ``""``), then for each of :attr:`readings` each other value, for the methods it affects."""
+        own = self.reading()
+        jobs = [("", m, own) for m in self.methods]
+        for name in self.readings:
+            for value in READINGS[name]:
+                if value != getattr(own, name):
+                    affected = MAP_READINGS[name] or self.methods
+                    jobs += [(f"{name}={value}", m, own.changed(**{name: value}))
+                             for m in self.methods if m in affected]
+        return jobs
+
+    def row_keys(self) -> list[tuple[str, str, str]]:
+        """Every image's rows as ``(method, reading tag, score)``, in row order: per map job, both class scores
+        (read from the same forwards)."""
+        return [(method, tag, score) for tag, method, _ in self.map_jobs() for score in READINGS["score"]]
 
 
 NON_RESULT_FIELDS: tuple[str, ...] = ("imagenet_dir", "batch_size", "shard")
@@ -75,6 +109,14 @@ def make_config(profile: str = "embedded", quick: bool = False, **overrides: Any
     base.update({k: v for k, v in overrides.items() if v is not None})
     if base.get("steps") == "exact":
         base["steps"] = None
+    base.setdefault("readings", tuple(MAP_READINGS) if profile == "embedded" else ())
+    base["readings"] = tuple(base["readings"])
+    unknown = [r for r in base["readings"] if r not in MAP_READINGS]
+    if unknown:
+        raise ReproError(f"unknown map reading(s) {unknown}; choose from: {', '.join(MAP_READINGS)}")
+    for name in READINGS:
+        if name in base and base[name] not in READINGS[name]:
+            raise ReproError(f"unknown {name} {base[name]!r}; choose from: {', '.join(READINGS[name])}")
     unknown = [m for m in base.get("methods", ()) if m not in METHODS]
     if unknown:
         raise ReproError(f"unknown method(s) {unknown}; choose from: {', '.join(METHODS)}")
@@ -104,10 +146,22 @@ def parse_shard(text: str | None, environ: Mapping[str, str] | None = None) -> t
 
 
 def method_params(cfg: StudyConfig) -> dict[str, dict]:
-    """Every method's full parameters under ``cfg`` (its defaults included), as its map cache key sees them."""
+    """Every map job's full method parameters under ``cfg`` (defaults included), as its map cache key sees them:
+    ``"<method>"`` for the run's own, ``"<method>[<reading tag>]"`` for a map reading's variant."""
     from repro.attributions import get_method
 
-    return {name: get_method(name, **cfg.method_overrides(name)).params() for name in cfg.methods}
+    return {(f"{name}[{tag}]" if tag else name): get_method(name, **cfg.method_overrides(name, reading)).params()
+            for tag, name, reading in cfg.map_jobs()}
+
+
+def config_from_record(record: Mapping[str, Any]) -> StudyConfig:
+    """The :class:`StudyConfig` a ``config.json`` record was made from (its extra entries ignored)."""
+    fields = {f.name: f.type for f in dataclasses.fields(StudyConfig)}
+    values = {k: record[k] for k in fields if k in record}
+    for name in ("methods", "readings", "shard"):
+        if name in values:
+            values[name] = tuple(values[name])
+    return StudyConfig(**values)
 
 
 def config_record(cfg: StudyConfig, image_ids: Sequence[str]) -> dict[str, Any]:

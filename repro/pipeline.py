@@ -1,18 +1,12 @@
 """The study end to end: images -> targets -> attribution maps -> curves and criteria -> results table.
 
-Stages, per chunk of ``chunk_size`` consecutive images of the study's image list:
-
-1. load raw images from the profile's :class:`~repro.data.ImageSource`, preprocess, predict; the target is the
-   top-1 class (default) or the ground-truth label;
-2. attribution maps for every method, read from / written to the map cache (:class:`repro.cache.MapCache`,
-   keyed by model, weights, the method's full parameters, image id and target), stored as per-pixel scores
-   (:func:`repro.criteria.orders.pixel_scores`: the one channel reduction of the project);
-3. N-Ord, S-Ord, TPN, TPS of every (image, method) from one batched call of :func:`repro.criteria.evaluate_methods`;
-4. the chunk's example files, then its rows (:mod:`repro.results`), are written atomically, so a chunk file
-   exists only when everything in it is finished.
+Per chunk of ``chunk_size`` consecutive images of the study's image list, :func:`repro.stages.compute_chunk`
+computes targets, maps (cached) and the criteria of every score and map reading; the chunk's example files, then
+its rows and manifest (:mod:`repro.results`), are written atomically, so a chunk exists only when everything in it
+is finished.
 
 Resuming recomputes nothing that finished and trusts nothing it did not verify: a chunk is skipped only when it
-passes :func:`repro.results.verify_chunk` (manifest, checksum, settings digest, its exact (image, method) rows);
+passes :func:`repro.results.verify_chunk` (manifest, checksum, settings digest, its exact rows);
 any other chunk is recomputed, and the run says so. A chunk's maps are always computed as one batch of the
 chunk's images (cached maps are reused only when every map of the chunk is cached), so no map depends on where a
 previous run was interrupted: any interruption resumes to a byte-identical ``results.csv``. The results table is
@@ -33,14 +27,13 @@ import numpy as np
 
 from repro.cache import MapCache
 from repro.config import (
-    EMBEDDED_DEFAULT_IMAGES, StudyConfig, check_same_settings, config_record, ids_digest, settings_digest,
+    EMBEDDED_DEFAULT_IMAGES, StudyConfig, check_same_settings, config_from_record, config_record, ids_digest,
+    settings_digest,
 )
 from repro.errors import ReproError
 from repro.io import atomic_write_json, read_json, remove_stale_temporaries
-from repro.results import (
-    assemble_results, chunk_path, count_chunks, manifest_path, rows_from_results, verify_chunk, write_chunk,
-    write_example,
-)
+from repro.results import assemble_results, chunk_path, count_chunks, manifest_path, verify_chunk, write_chunk
+from repro.stages import compute_chunk
 
 
 def open_model(cfg: StudyConfig):
@@ -74,25 +67,18 @@ class Study:
     source: object = field(repr=False)
     settings: str = ""
     """Digest of the run's result-determining settings (:func:`repro.config.settings_digest`)."""
-    _methods: dict = field(default_factory=dict, repr=False)
+    methods: dict = field(default_factory=dict, repr=False)
+    """The method instances of the run (:func:`repro.stages.method_for`), created once each."""
     progress: bool = False
     """Show the per-chunk bars (maps per method, criteria forwards) below the chunk bar."""
 
-    def method(self, name: str):
-        """The method instance for ``name``, created once per study (graph workers start once)."""
-        from repro.attributions import get_method
-
-        if name not in self._methods:
-            self._methods[name] = get_method(name, **self.cfg.method_overrides(name))
-        return self._methods[name]
-
     def close(self) -> None:
         """Stop worker processes of graph-mode methods."""
-        for m in self._methods.values():
+        for m in self.methods.values():
             close = getattr(m, "close", None)
             if close is not None:
                 close()
-        self._methods.clear()
+        self.methods.clear()
 
     @property
     def num_chunks(self) -> int:
@@ -111,7 +97,7 @@ class Study:
     def verify(self, c: int) -> str:
         """``""`` when chunk ``c`` is done and sound, else what is wrong (``"missing"`` if it was never written)."""
         ids = [self.source.ids[i] for i in self.chunk_indices(c)]
-        return verify_chunk(self.out, c, self.settings, self.cfg.methods, ids)[1]
+        return verify_chunk(self.out, c, self.settings, self.cfg.row_keys(), ids)[1]
 
     def check_image_ids(self, ids: list[str]) -> None:
         """Raise unless ``ids`` (all chunks' images in order) are the study's image list."""
@@ -139,58 +125,6 @@ def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> St
     return Study(cfg, out, model, source, settings=settings_digest(record))
 
 
-def compute_chunk(study: Study, c: int, cache: MapCache | None = None) -> list[dict]:
-    """Run stages 1-3 for chunk ``c`` and write its examples; returns its result rows (not yet written)."""
-    from tqdm.auto import tqdm
-
-    from repro.criteria import evaluate_methods
-    from repro.data.images import raw_range_problems
-    from repro.models import top1_targets
-
-    cfg, model, source = study.cfg, study.model, study.source
-    idx = study.chunk_indices(c)
-    ids = [source.ids[i] for i in idx]
-    raw = source.load(idx)
-    for problem in raw_range_problems(raw, ids):
-        print(f"[repro] warning: {problem}", file=sys.stderr)
-    x = model.preprocess(raw)
-    labels = np.asarray(source.labels)[idx].astype(np.int64)
-    if cfg.target == "label":
-        if (labels < 0).any():
-            raise ReproError(f"--target label needs ground-truth labels; images {ids[:3]} have none")
-        targets = labels
-    else:
-        targets = top1_targets(model, x, batch_size=cfg.batch_size)
-
-    maps = {}
-    for name in tqdm(cfg.methods, desc=f"chunk {c}: maps", unit="method", leave=False, disable=not study.progress):
-        maps[name] = attribute_cached(study, name, ids, x, targets, cache)
-    results = evaluate_methods(model, x, maps, targets=targets, steps=cfg.steps, batch_size=cfg.batch_size,
-                               score=cfg.score, progress=study.progress)  # one engine pass for all methods
-    for i, global_index in enumerate(idx):
-        if global_index < cfg.num_examples:
-            write_example(study.out, ids[i], raw[i], int(targets[i]), model.class_names[int(targets[i])],
-                          {name: maps[name][i] for name in cfg.methods},
-                          {name: results[name].curves[i] for name in cfg.methods})
-    return rows_from_results(ids, labels, results)
-
-
-def attribute_cached(study: Study, name: str, ids: list[str], x: np.ndarray, targets: np.ndarray,
-                     cache: MapCache | None) -> np.ndarray:
-    """Per-pixel attribution scores ``(n, H, W)`` of method ``name``, from ``cache`` where present."""
-    from repro.criteria.orders import pixel_scores
-
-    model, method = study.model, study.method(name)
-
-    def compute(todo: list[int]) -> np.ndarray:
-        return pixel_scores(method(model, x[todo], targets[todo]), model.input_shape[:2])
-
-    if cache is None:
-        return compute(list(range(len(ids))))
-    keys = [cache.key(model.name, study.cfg.weights, method, i, int(t)) for i, t in zip(ids, targets)]
-    return cache.get_or_compute(keys, compute).astype(np.float32, copy=False)
-
-
 def run_study(study: Study, progress: bool = True, cache: MapCache | None = None) -> Path | None:
     """Compute every chunk of this shard that is not done and sound, then assemble ``results.csv`` from verified
     chunks if all are present.
@@ -215,10 +149,11 @@ def run_study(study: Study, progress: bool = True, cache: MapCache | None = None
         bar = tqdm(todo, desc="chunks", unit="chunk", initial=done, total=done + len(todo), disable=not progress)
         for c in bar:
             ids = [study.source.ids[i] for i in study.chunk_indices(c)]
-            write_chunk(study.out, c, ids, study.cfg.methods, compute_chunk(study, c, cache), study.settings)
+            write_chunk(study.out, c, ids, study.cfg.row_keys(), compute_chunk(study, c, cache), study.settings)
     finally:
         study.close()
-    return assemble_results(study.out, study.num_chunks, study.settings, study.cfg.methods, study.check_image_ids)
+    return assemble_results(study.out, study.num_chunks, study.settings, study.cfg.row_keys(),
+                            study.check_image_ids)
 
 
 def merge_runs(shard_dirs: Sequence[str | Path], out: str | Path) -> Path:
@@ -239,13 +174,13 @@ def merge_runs(shard_dirs: Sequence[str | Path], out: str | Path) -> Path:
     if (out / "config.json").is_file():
         check_same_settings(out / "config.json", read_json(out / "config.json"), first,
                             advice="use another --out directory")
-    settings, methods = settings_digest(first), first["methods"]
+    settings, keys = settings_digest(first), config_from_record(first).row_keys()
     num_chunks = count_chunks(first["num_image_ids"], first["chunk_size"])
     source_of: dict[int, Path] = {}
     for c in range(num_chunks):
         problems = []
         for d in map(Path, shard_dirs):
-            problem = verify_chunk(d, c, settings, methods)[1]
+            problem = verify_chunk(d, c, settings, keys)[1]
             if not problem:
                 source_of[c] = d
                 break
@@ -272,4 +207,4 @@ def merge_runs(shard_dirs: Sequence[str | Path], out: str | Path) -> Path:
         if ids_digest(ids) != first["image_ids_sha1"] or len(ids) != first["num_image_ids"]:
             raise ReproError(f"merge into {out}: the chunks' images are not the study's {first['num_image_ids']}")
 
-    return assemble_results(out, num_chunks, settings, methods, check_ids)
+    return assemble_results(out, num_chunks, settings, keys, check_ids)

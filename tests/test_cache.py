@@ -91,7 +91,7 @@ def test_get_or_compute_recomputes_an_unreadable_map(tmp_path, capsys):
         cache.put(k, np.zeros(3))
     cache.path(keys[0]).write_bytes(b"damaged")
     got = cache.get_or_compute(keys, lambda todo: np.ones((len(todo), 3)))
-    np.testing.assert_array_equal(got, np.ones((2, 3)))
+    np.testing.assert_array_equal(got, [np.ones(3), np.zeros(3)])  # recomputed; the sound one as stored
     assert "cannot read cached map" in capsys.readouterr().err
     np.testing.assert_array_equal(cache.get(keys[0]), np.ones(3))
 

@@ -56,7 +56,9 @@ def tiny_run(tmp_path_factory):
 def test_embedded_run_writes_table_figures_and_claims(tiny_run):
     rows = read_rows(tiny_run / "results.csv")
     assert list(rows[0]) == list(RESULT_COLUMNS)
-    assert len(rows) == 4 * 8
+    jobs = make_config("embedded", quick=True).map_jobs()
+    assert len(jobs) == 8 + 3 + 1 + 8  # own maps, input_reference (SM, SG, GB), guided_backprop (GB), target (all)
+    assert len(rows) == 4 * len(jobs) * 2  # per image, map job and class score
     assert {r["method"] for r in rows} == {"saliency", "integrated_gradients", "smoothgrad", "deeplift", "lrp",
                                            "guided_backprop", "gradcam", "random"}
     for r in rows:
@@ -143,7 +145,7 @@ def test_paper_profile_runs_every_stage_on_vgg16_without_weights(tmp_path):
     assert claims["profile"] == "paper" and status == (1 if failed else 0)
     assert all(t["holds"] for t in claims["toys"])  # the toy examples do not depend on the model
     rows = read_rows(out / "results.csv")
-    assert len(rows) == 2 * 8
+    assert len(rows) == 2 * 8 * 2  # the paper profile computes no map readings by default; both class scores
     assert {r["image_id"] for r in rows} == set(ids)
     assert all(np.isfinite(float(r["y0"])) for r in rows)
 

@@ -149,11 +149,11 @@ def interrupt_at(monkeypatch, target: str, nth: int = 1):
 
 
 STAGES = [
-    ("repro.pipeline.attribute_cached", 1), ("repro.pipeline.attribute_cached", 3),  # after a method's maps
-    ("repro.pipeline.attribute_cached", 6),  # second chunk, after two methods
+    ("repro.stages.attribute_cached", 1), ("repro.stages.attribute_cached", 3),  # after a method's maps
+    ("repro.stages.attribute_cached", 8),  # second chunk, after two map sets
     ("repro.cache.MapCache.put", 2),  # between two maps of one batch being cached
-    ("repro.criteria.evaluate_methods", 2),  # inside the criteria of the second chunk
-    ("repro.pipeline.write_example", 2),  # between the example files
+    ("repro.criteria.evaluate_scores", 2),  # inside the criteria of the second chunk
+    ("repro.stages.write_example", 2),  # between the example files
     ("repro.results.chunks.atomic_write_json", 1),  # a chunk table written, its manifest not
     ("repro.results.chunks.concat_tables", 1),  # during assembly
 ]

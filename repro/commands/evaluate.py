@@ -34,8 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=".npy maps (N, H, W[, C]) or .npz with one array per method name")
     p.add_argument("--steps", type=steps_arg, default=100,
                    help="curve points K (default 100; exact whenever M <= K) or 'exact' for every pixel count")
-    p.add_argument("--score", choices=SCORE_MODES, default=SCORE_MODES[0],
-                   help="class score the criteria read (default: softmax probability)")
+    p.add_argument("--score", choices=SCORE_MODES, default=None,
+                   help="class score the criteria read (default: both, from the same forwards)")
     p.add_argument("--batch-size", type=positive_int, default=64, help="forwards per compiled call (default 64)")
     p.add_argument("--out", type=Path, default=Path("results.csv"), help="output CSV (default results.csv)")
     p.add_argument("--progress", action="store_true", help="show a progress bar over the forward batches")
@@ -87,26 +87,31 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
 def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.ndarray], targets: np.ndarray | None, *,
                     steps: int | None = 100, score: str | None = None, batch_size: int = 64,
                     image_prefix: str = "image", progress: bool = False) -> list[dict]:
-    """The core of ``repro evaluate`` for an :class:`~repro.models.ImageModel`: one results row per image x method.
+    """The core of ``repro evaluate`` for an :class:`~repro.models.ImageModel`: one results row per image x method
+    x class score.
 
     Args:
         model: ImageModel. raw: ``(N, H, W, 3)`` raw RGB. maps: method -> maps ``(N, ...)``.
-        targets: ``(N,)`` or ``None`` (:func:`repro.models.top1_targets`). steps, score, batch_size, progress: as
-            in :func:`repro.criteria.evaluate_methods`. image_prefix: ``image_id`` is ``f"{image_prefix}:{row}"``.
+        targets: ``(N,)`` or ``None`` (:func:`repro.models.top1_targets`). steps, batch_size, progress: as
+            in :func:`repro.criteria.evaluate_scores`. score: ``None`` for every score the model has (the logit and
+            the probability come from the same forwards), or one of them. image_prefix: ``image_id`` is
+            ``f"{image_prefix}:{row}"``.
     Returns:
-        rows with the columns of :data:`repro.results.RESULT_COLUMNS` (``label`` is -1: unknown), image-major.
+        rows with the columns of :data:`repro.results.RESULT_COLUMNS` (``label`` is -1: unknown), image-major,
+        then by score.
     """
-    from repro.criteria import evaluate_methods
+    from repro.criteria import evaluate_scores
     from repro.models import top1_targets
-    from repro.results import rows_from_results
+    from repro.results import result_row
 
     x = model.preprocess(raw)
     if targets is None:
         targets = top1_targets(model, x, batch_size=batch_size)
-    results = evaluate_methods(model, x, maps, targets=targets, steps=steps, batch_size=batch_size, score=score,
+    by_score = evaluate_scores(model, x, maps, targets=targets, steps=steps, batch_size=batch_size,
                                progress=progress)
-    ids = [f"{image_prefix}:{i}" for i in range(len(raw))]
-    return rows_from_results(ids, np.full(len(raw), -1), results)
+    scores = [score] if score is not None else list(by_score)
+    return [result_row(f"{image_prefix}:{i}", name, -1, by_score[s][name], i, score=s)
+            for i in range(len(raw)) for name in maps for s in scores]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -119,5 +124,5 @@ def run(args: argparse.Namespace) -> int:
                            score=args.score, batch_size=args.batch_size, image_prefix=args.images.stem,
                            progress=args.progress)
     write_results(args.out, rows)
-    print(f"[repro] wrote {len(rows)} rows ({len(maps)} method(s) x {len(raw)} image(s)) to {args.out}")
+    print(f"[repro] wrote {len(rows)} rows ({len(maps)} method(s) x {len(raw)} image(s) x score) to {args.out}")
     return 0

@@ -11,7 +11,8 @@ from repro.attributions import METHODS
 from repro.commands import nonneg_int, positive_int, steps_arg
 from repro.config import PROFILES, make_config, parse_shard
 from repro.io import check_writable
-from repro.models import SCORE_MODES
+from repro.errors import ReproError
+from repro.readings import MAP_READINGS, READINGS
 from repro.pipeline import open_study, run_study
 
 
@@ -29,20 +30,45 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--methods", nargs="+", choices=list(METHODS), default=None, help="subset of methods")
     p.add_argument("--steps", type=steps_arg, default=None,
                    help="points per perturbation curve K (default 100) or 'exact'")
-    p.add_argument("--score", choices=SCORE_MODES, default=None, help="class score the criteria read")
-    p.add_argument("--target", choices=("top1", "label"), default=None, help="explained class (default top1)")
+    add_reading_arguments(p)
+    p.add_argument("--readings", nargs="+", default=None, metavar="NAME",
+                   help="map readings computed beside the run's own: 'all', 'none' or names among "
+                        f"{', '.join(MAP_READINGS)} (default: all on the embedded profile, none on the paper's)")
     p.add_argument("--seed", type=nonneg_int, default=None, help="seed of SmoothGrad noise, Random maps, generated data")
     p.add_argument("--chunk-size", type=positive_int, default=None, help="images per atomically written chunk (16)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="forward batch size (64); changes no number")
     p.add_argument("--quick", action="store_true", help="smoke-run preset: 10 curve steps, 8 IG steps, 8 SG samples")
 
 
+def add_reading_arguments(p: argparse.ArgumentParser) -> None:
+    """One option per reading of :data:`repro.readings.READINGS` (``--score``, ``--s-ord``, ...), default first."""
+    for name, values in READINGS.items():
+        p.add_argument(f"--{name.replace('_', '-')}", choices=values, default=None,
+                       help=f"reading '{name}' (default {values[0]}; docs/criteria.md, docs/methods.md)")
+
+
+def readings_arg(names: list[str] | None) -> tuple[str, ...] | None:
+    """``--readings``: ``all``, ``none`` or names of map readings; ``None`` keeps the profile's default."""
+    if names is None:
+        return None
+    if names == ["all"]:
+        return tuple(MAP_READINGS)
+    if names == ["none"]:
+        return ()
+    unknown = [n for n in names if n not in MAP_READINGS]
+    if unknown:
+        raise ReproError(f"--readings: unknown {', '.join(unknown)}; choose all, none or from "
+                         f"{', '.join(MAP_READINGS)}")
+    return tuple(names)
+
+
 def config_from_args(args: argparse.Namespace):
     return make_config(
         args.profile, quick=args.quick, weights=args.weights, imagenet_dir=args.imagenet_dir,
         manifest=args.manifest, num_images=args.num_images, methods=args.methods, steps=args.steps,
-        score=args.score, target=args.target, seed=args.seed, chunk_size=args.chunk_size,
-        batch_size=args.batch_size, shard=parse_shard(getattr(args, "shard", None)),
+        seed=args.seed, chunk_size=args.chunk_size, batch_size=args.batch_size,
+        shard=parse_shard(getattr(args, "shard", None)), readings=readings_arg(args.readings),
+        **{name: getattr(args, name) for name in READINGS},
     )
 
 

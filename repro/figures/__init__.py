@@ -44,7 +44,7 @@ from repro.figures.boxplots import axis_top, figure5
 from repro.figures.curves import figure3, figure4, union_area
 from repro.figures.drawing import DPI, save
 from repro.figures.maps import NONNEGATIVE_STYLE, figure2, figure6, figure7, winners
-from repro.results import example_paths, load_example, read_results
+from repro.results import example_paths, load_example, read_view, run_reading
 
 FIGURE_NAMES = ("fig2_attributions", "fig3_toy_aopc", "fig4_proportionality", "fig5_boxplots", "fig6_winners",
                 "fig7_winner_grid")
@@ -58,18 +58,26 @@ __all__ = [
 
 
 def draw_all(results_dir: str | Path, max_grid_images: int = GRID_IMAGES, toy: bool = True,
-             dpi: int = DPI) -> list[Path]:
+             dpi: int = DPI, reading: dict[str, str] | None = None) -> list[Path]:
     """Draw every figure into ``results_dir/figures`` and return the written paths (PNG and PDF of each).
 
     Figures 2, 4, 6 use the first example image (in the table's order); Figure 7 up to ``max_grid_images``.
     ``toy=False`` skips Figure 3 (it runs the criteria engine, so it imports TensorFlow). ``dpi``: PNG resolution.
     Without example files, Figures 2, 4, 6 and 7 are skipped with a message on stderr.
 
+    The table is read under the run's own reading (:func:`repro.results.read_view`). ``reading`` (e.g.
+    ``{"score": "probability"}``) draws another reading's Figure 5 into ``figures/<setting>=<value>/``: the map
+    figures show the run's own maps and curves, which example files hold for the own reading only.
+
     Raises:
-        ReproError: missing or malformed ``results.csv``.
+        ReproError: missing or malformed ``results.csv``, or a reading the run did not compute.
     """
     results_dir = Path(results_dir)
-    table = read_results(results_dir / "results.csv")
+    table, chosen = read_view(results_dir, **(reading or {}))
+    own = run_reading(results_dir)
+    if chosen != own:
+        out = results_dir / "figures" / chosen.label(own).replace(", ", "_")
+        return figure5(table, out, dpi=dpi)
     out = results_dir / "figures"
     paths: list[Path] = []
     examples = [load_example(p) for p in example_paths(results_dir, table)]

@@ -191,12 +191,13 @@ def top1_targets(model: Any, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
     The one top-1 rule of the project (pipeline, commands, :func:`repro.criteria.evaluate`, benchmarks).
 
     Args:
-        model: an :class:`ImageModel` (argmax of :meth:`ImageModel.predict`), or a Keras model / callable
-            ``(B, H, W, C) float32 -> (B, classes)`` (argmax of its own outputs).
+        model: an :class:`ImageModel`, or any object with its ``predict(x, batch_size)`` that is not itself
+            callable (argmax of the predictions), or a Keras model / callable ``(B, H, W, C) float32 ->
+            (B, classes)`` (argmax of its own outputs).
         x: ``(N, H, W, C)`` model-space inputs.
         batch_size: forwards per call; changes no target.
     """
-    if isinstance(model, ImageModel):
+    if isinstance(model, ImageModel) or (hasattr(model, "predict") and not callable(model)):
         outputs = model.predict(x, batch_size=batch_size)
     else:
         import tensorflow as tf

@@ -3,13 +3,13 @@
 A run directory ``OUT`` holds, for each chunk ``c`` of ``chunk_size`` consecutive images of the study's image list:
 
 * ``chunks/chunk_NNNNN.csv``: the chunk's rows, a results table (:mod:`repro.results.table`);
-* ``chunks/chunk_NNNNN.json``: its manifest, written after the table: the chunk index, its image ids, the methods,
-  the row count, the SHA-256 of the table's bytes and the digest of the run's result-determining settings
-  (:func:`repro.config.settings_digest`).
+* ``chunks/chunk_NNNNN.json``: its manifest, written after the table: the chunk index, its image ids, the row keys
+  of every image (``[method, reading, score]``, in row order), the row count, the SHA-256 of the table's bytes and
+  the digest of the run's result-determining settings (:func:`repro.config.settings_digest`).
 
 Both are written atomically. A chunk is done only when :func:`verify_chunk` finds nothing wrong: the manifest
 exists and belongs to this chunk and these settings, the table's bytes match the checksum, and its rows are exactly
-the chunk's (image, method) pairs in image-major order. Resume recomputes any chunk that fails; assembly refuses to
+the chunk's (image, method, reading, score) keys in image-major order. Resume recomputes any chunk that fails; assembly refuses to
 write ``results.csv`` from a chunk that fails, naming it. ``results.csv`` is replaced only by a complete, verified
 table.
 """
@@ -26,7 +26,7 @@ from repro.errors import ReproError
 from repro.io import atomic_write_json, atomic_write_text
 from repro.results.table import ResultsTable, concat_tables, read_results, results_text
 
-MANIFEST_KEYS: tuple[str, ...] = ("chunk", "image_ids", "methods", "rows", "sha256", "settings")
+MANIFEST_KEYS: tuple[str, ...] = ("chunk", "image_ids", "row_keys", "rows", "sha256", "settings")
 """The fields of a chunk manifest."""
 
 
@@ -45,29 +45,33 @@ def manifest_path(out: str | os.PathLike, c: int) -> Path:
     return chunk_path(out, c).with_suffix(".json")
 
 
-def write_chunk(out: str | os.PathLike, c: int, image_ids: Sequence[str], methods: Sequence[str],
+RowKey = tuple[str, str, str]
+"""``(method, reading, score)``: one row of an image."""
+
+
+def write_chunk(out: str | os.PathLike, c: int, image_ids: Sequence[str], row_keys: Sequence[RowKey],
                 rows: Sequence[Mapping[str, Any]], settings: str) -> Path:
     """Write the rows of chunk ``c``, then its manifest, atomically; returns the table's path.
 
     Args:
-        image_ids: the chunk's images in order. methods: the run's methods in order.
-        rows: image-major rows (:func:`repro.results.rows_from_results`). settings: the run's settings digest.
+        image_ids: the chunk's images in order. row_keys: every image's row keys, in row order.
+        rows: image-major rows (:func:`repro.results.result_row`). settings: the run's settings digest.
     """
     text = results_text(rows)
     path = atomic_write_text(chunk_path(out, c), text)
     atomic_write_json(manifest_path(out, c), {
-        "chunk": c, "image_ids": list(image_ids), "methods": list(methods), "rows": len(rows),
+        "chunk": c, "image_ids": list(image_ids), "row_keys": [list(k) for k in row_keys], "rows": len(rows),
         "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "settings": settings,
     })
     return path
 
 
-def verify_chunk(out: str | os.PathLike, c: int, settings: str, methods: Sequence[str],
+def verify_chunk(out: str | os.PathLike, c: int, settings: str, row_keys: Sequence[RowKey],
                  image_ids: Sequence[str] | None = None) -> tuple[ResultsTable | None, str]:
     """Check chunk ``c`` against its manifest and the run's settings.
 
     Args:
-        settings: the run's settings digest. methods: the run's methods in order.
+        settings: the run's settings digest. row_keys: every image's row keys, in row order.
         image_ids: the chunk's expected images, when known (a run knows them; a merge checks their union).
     Returns:
         ``(table, "")`` when the chunk is sound, else ``(None, problem)``; ``problem`` is ``"missing"`` when neither
@@ -85,7 +89,8 @@ def verify_chunk(out: str | os.PathLike, c: int, settings: str, methods: Sequenc
         return None, f"cannot read the chunk ({exc.__class__.__name__}: {exc})"
     if not isinstance(manifest, dict) or sorted(manifest) != sorted(MANIFEST_KEYS):
         return None, f"{manifest_file.name} is not a chunk manifest"
-    if manifest["chunk"] != c or manifest["settings"] != settings or list(manifest["methods"]) != list(methods):
+    keys = [list(k) for k in row_keys]
+    if manifest["chunk"] != c or manifest["settings"] != settings or manifest["row_keys"] != keys:
         return None, "it was computed for another chunk, other settings or other methods"
     if image_ids is not None and list(manifest["image_ids"]) != list(image_ids):
         return None, "its image ids are not this chunk's images"
@@ -95,10 +100,10 @@ def verify_chunk(out: str | os.PathLike, c: int, settings: str, methods: Sequenc
         table = read_results(table_file)
     except ReproError as exc:
         return None, str(exc)
-    expected = [(i, m) for i in manifest["image_ids"] for m in methods]
-    found = list(zip(table.column("image_id").tolist(), table.column("method").tolist()))
+    expected = [(i, *k) for i in manifest["image_ids"] for k in row_keys]
+    found = list(zip(*(table.column(n).tolist() for n in ("image_id", "method", "reading", "score"))))
     if len(table) != manifest["rows"] or found != expected:
-        return None, f"its rows are not the (image, method) pairs of its {len(manifest['image_ids'])} images"
+        return None, f"its rows are not the (image, method, reading, score) rows of its {len(manifest['image_ids'])} images"
     return table, ""
 
 
@@ -107,12 +112,12 @@ def chunk_image_ids(out: str | os.PathLike, c: int) -> list[str]:
     return list(json.loads(manifest_path(out, c).read_text(encoding="utf-8"))["image_ids"])
 
 
-def assemble_results(out: str | os.PathLike, num_chunks: int, settings: str, methods: Sequence[str],
+def assemble_results(out: str | os.PathLike, num_chunks: int, settings: str, row_keys: Sequence[RowKey],
                      image_ids_check: Callable[[list[str]], None] | None = None) -> Path | None:
     """Join the verified chunk tables in chunk order into ``OUT/results.csv`` (atomically) when all exist.
 
     Args:
-        settings, methods: as for :func:`verify_chunk`.
+        settings, row_keys: as for :func:`verify_chunk`.
         image_ids_check: called with the concatenated image ids of all chunks; raises if they are not the study's.
     Returns:
         The path, or ``None`` when a chunk is missing. ``results.csv`` is rewritten only when its content changes,
@@ -123,7 +128,7 @@ def assemble_results(out: str | os.PathLike, num_chunks: int, settings: str, met
     out = Path(out)
     tables, ids = [], []
     for c in range(num_chunks):
-        table, problem = verify_chunk(out, c, settings, methods)
+        table, problem = verify_chunk(out, c, settings, row_keys)
         if problem == "missing":
             return None
         if table is None:

@@ -31,14 +31,23 @@ if TYPE_CHECKING:
     from repro.criteria.api import CriteriaResult
 
 RESULT_COLUMNS: tuple[str, ...] = (
-    "image_id", "method", "target", "label", "y0", "yb", "num_positive",
-    "n_ord", "s_ord", "one_minus_s_ord", "tpn", "tps", "reason",
+    "image_id", "method", "reading", "score", "target", "label", "y0", "yb", "num_positive",
+    "n_ord", "s_ord", "one_minus_s_ord", "s_ord_text", "s_ord_baseline", "tpn", "tps", "reason",
 )
-"""Columns of ``results.csv`` in order (the pipeline's contract)."""
+"""Columns of ``results.csv`` in order (the pipeline's contract).
+
+A row is one (image, method, ``reading``, ``score``) (:mod:`repro.readings`): ``reading`` is ``""`` for the run's
+own settings or ``"<setting>=<value>"`` for a map reading computed beside them; ``score`` names the class score
+(``logit``, ``probability``, or ``output`` for a model with one output) that every number of the row reads.
+``s_ord`` is eq. 4 as printed and ``one_minus_s_ord`` is ``1 - s_ord``; ``s_ord_text`` and ``s_ord_baseline`` are
+the other two readings of eq. 4 from the same curve."""
 
 INT_COLUMNS: tuple[str, ...] = ("target", "label", "num_positive")
-FLOAT_COLUMNS: tuple[str, ...] = ("y0", "yb", "n_ord", "s_ord", "one_minus_s_ord", "tpn", "tps")
-STRING_COLUMNS: tuple[str, ...] = ("image_id", "method", "reason")
+FLOAT_COLUMNS: tuple[str, ...] = ("y0", "yb", "n_ord", "s_ord", "one_minus_s_ord", "s_ord_text", "s_ord_baseline",
+                                  "tpn", "tps")
+STRING_COLUMNS: tuple[str, ...] = ("image_id", "method", "reading", "score", "reason")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("reading", "score", "reason")
+"""Columns a row may omit (written as ``""``)."""
 
 def _format_cell(name: str, value: Any) -> str:
     if name in FLOAT_COLUMNS:
@@ -91,7 +100,7 @@ class ResultsTable:
         names = _column_names(rows)
         columns: dict[str, np.ndarray] = {}
         for name in names:
-            values = [row.get(name, "" if name == "reason" else None) for row in rows]
+            values = [row.get(name, "" if name in OPTIONAL_COLUMNS else None) for row in rows]
             if any(v is None for v in values):
                 raise ValueError(f"column {name!r} is missing from some rows")
             columns[name] = _typed_column(name, values)
@@ -178,7 +187,7 @@ def results_text(rows: Sequence[Mapping[str, Any]] | ResultsTable) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(names)
     for n, row in enumerate(rows):
-        missing = [c for c in RESULT_COLUMNS if c != "reason" and c not in row]
+        missing = [c for c in RESULT_COLUMNS if c not in OPTIONAL_COLUMNS and c not in row]
         if missing:
             raise ValueError(f"results row {n} lacks columns {missing}")
         writer.writerow([_format_cell(name, row.get(name, "")) for name in names])
@@ -236,32 +245,35 @@ def read_results(path: str | os.PathLike) -> ResultsTable:
     return ResultsTable({name: _typed_column(name, values) for name, values in raw.items()}, path)
 
 
-def rows_from_results(image_ids: Sequence[str], labels: Sequence[int] | np.ndarray,
-                      results: Mapping[str, "CriteriaResult"]) -> list[dict[str, Any]]:
-    """The results rows of ``N`` images: image-major, then the methods in the order of ``results``.
+def result_row(image_id: str, method: str, label: int, result: "CriteriaResult", index: int, *, score: str,
+               reading: str = "") -> dict[str, Any]:
+    """The results row of row ``index`` of ``result`` (one (image, map) pair): the only place a row is built.
 
     Args:
-        image_ids: ``(N,)`` ids. labels: ``(N,)`` ground-truth classes (``-1``: unknown).
-        results: method -> :class:`~repro.criteria.CriteriaResult` with one row per image, in image order.
-    Returns:
-        dicts with exactly the columns :data:`RESULT_COLUMNS`; ``target`` is the class the criteria read
-        (``result.targets``), ``one_minus_s_ord`` is ``1 - s_ord``.
+        image_id, method, label: the row's identity (``label`` -1: unknown). score: the class score ``result`` read.
+        reading: ``""`` or ``"<setting>=<value>"`` (see :data:`RESULT_COLUMNS`).
     """
+    i = index
+    return {
+        "image_id": str(image_id), "method": method, "reading": reading, "score": score,
+        "target": int(result.targets[i]), "label": int(label), "y0": float(result.y0[i]), "yb": float(result.yb[i]),
+        "num_positive": int(result.num_positive[i]), "n_ord": float(result.n_ord[i]),
+        "s_ord": float(result.s_ord[i]), "one_minus_s_ord": float(1.0 - result.s_ord[i]),
+        "s_ord_text": float(result.s_ord_text[i]), "s_ord_baseline": float(result.s_ord_baseline[i]),
+        "tpn": float(result.tpn[i]), "tps": float(result.tps[i]), "reason": result.reason[i],
+    }
+
+
+def rows_from_results(image_ids: Sequence[str], labels: Sequence[int] | np.ndarray,
+                      results: Mapping[str, "CriteriaResult"], *, score: str, reading: str = "") -> list[dict[str, Any]]:
+    """The results rows of ``N`` images under one score and reading: image-major, then the methods in the order
+    of ``results`` (method -> :class:`~repro.criteria.CriteriaResult` with one row per image, in image order)."""
     n = len(image_ids)
     for name, res in results.items():
         if len(res) != n:
             raise ValueError(f"results of method {name!r} have {len(res)} rows for {n} images")
-    rows = []
-    for i in range(n):
-        for name, res in results.items():
-            rows.append({
-                "image_id": str(image_ids[i]), "method": name, "target": int(res.targets[i]),
-                "label": int(labels[i]), "y0": float(res.y0[i]), "yb": float(res.yb[i]),
-                "num_positive": int(res.num_positive[i]), "n_ord": float(res.n_ord[i]),
-                "s_ord": float(res.s_ord[i]), "one_minus_s_ord": float(1.0 - res.s_ord[i]),
-                "tpn": float(res.tpn[i]), "tps": float(res.tps[i]), "reason": res.reason[i],
-            })
-    return rows
+    return [result_row(image_ids[i], name, int(labels[i]), res, i, score=score, reading=reading)
+            for i in range(n) for name, res in results.items()]
 
 
 def concat_tables(tables: Sequence[ResultsTable]) -> ResultsTable:

@@ -37,11 +37,14 @@ def test_core_equals_evaluate(cnn, files):
     raw2, maps, targets = load_inputs(tmp / "imgs.npy", tmp / "maps.npz", tmp / "targets.npy", SHAPE, 3)
     rows = evaluate_inputs(cnn, raw2, maps, targets, steps=None, batch_size=8, image_prefix="imgs")
     direct = evaluate(cnn, cnn.preprocess(raw), b, targets=np.array([0, 1, 2]), steps=None)
-    got = [r for r in rows if r["method"] == "gradcam"]
+    got = [r for r in rows if r["method"] == "gradcam" and r["score"] == "probability"]
     assert [r["image_id"] for r in got] == ["imgs:0", "imgs:1", "imgs:2"]
     np.testing.assert_allclose([r["tpn"] for r in got], direct.tpn, atol=1e-7)
     np.testing.assert_allclose([r["n_ord"] for r in got], direct.n_ord, atol=1e-7)
-    assert len(rows) == 6 and set(RESULT_COLUMNS) <= set(rows[0])
+    logit = evaluate(cnn, cnn.preprocess(raw), b, targets=np.array([0, 1, 2]), steps=None, score="logit")
+    np.testing.assert_allclose([r["tpn"] for r in rows if r["method"] == "gradcam" and r["score"] == "logit"],
+                               logit.tpn, atol=1e-7)
+    assert len(rows) == 12 and list(rows[0]) == list(RESULT_COLUMNS)
 
 
 def test_cli_writes_results_table(cnn, files, monkeypatch, capsys):
@@ -52,7 +55,8 @@ def test_cli_writes_results_table(cnn, files, monkeypatch, capsys):
                  "--steps", "exact", "--out", str(out)])
     assert code == 0
     table = read_results(out)
-    assert len(table) == 3 and table.column("method").tolist() == ["one"] * 3
+    assert len(table) == 6 and table.column("method").tolist() == ["one"] * 6
+    assert table.column("score").tolist() == ["logit", "probability"] * 3
 
 
 @pytest.mark.parametrize("case, message", [

@@ -102,7 +102,7 @@ class _ConstantModel:
     def __init__(self, cls):
         self.cls, self.seen = cls, []
 
-    def predict(self, x):
+    def predict(self, x, batch_size=32):
         self.seen.append(np.array(x))
         return np.eye(3)[np.full(len(x), self.cls)]
 

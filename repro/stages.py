@@ -1,0 +1,124 @@
+"""The work of one chunk: images -> targets -> attribution maps (cached) -> criteria of every score -> rows.
+
+:func:`compute_chunk` runs, for the chunk's images:
+
+1. load and preprocess; top-1 targets (and the labels, for the ``target`` reading);
+2. the maps of every map job of the run (:meth:`repro.config.StudyConfig.map_jobs`: the run's own methods, then
+   the method variants and targets of the map readings it computes), read from / written to the map cache; maps
+   whose cache key another job already has (e.g. ``target=label`` where the label is the top-1 class) are not
+   computed twice;
+3. ONE engine pass over the distinct (map, target) pairs, which reads every class score of the model from the same
+   forwards (:func:`repro.criteria.evaluate_scores`);
+4. the example files of the run's own maps, and the rows: per image, per job, per score
+   (:func:`repro.results.result_row`), in the order of :meth:`repro.config.StudyConfig.row_keys`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from repro.cache import MapCache
+from repro.errors import ReproError
+from repro.readings import READINGS, Reading
+from repro.results import result_row, write_example
+
+if TYPE_CHECKING:
+    from repro.pipeline import Study
+
+SCORES: tuple[str, ...] = READINGS["score"]
+"""The class scores a run reads (both from the same forwards), in row order
+(:meth:`repro.config.StudyConfig.row_keys`)."""
+
+
+def method_for(study: "Study", name: str, reading: Reading):
+    """The method instance of ``name`` under ``reading``, created once per study (graph workers start once)."""
+    from repro.attributions import get_method
+
+    overrides = study.cfg.method_overrides(name, reading)
+    key = (name, json.dumps(overrides, sort_keys=True))
+    if key not in study.methods:
+        study.methods[key] = get_method(name, **overrides)
+    return study.methods[key]
+
+
+def chunk_targets(study: "Study", ids: Sequence[str], x: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+    """The classes each ``target`` reading explains: ``top1`` (the model's prediction) and ``label``."""
+    from repro.models import top1_targets
+
+    out = {"top1": top1_targets(study.model, x, batch_size=study.cfg.batch_size)}
+    needs_label = study.cfg.target == "label" or "target" in study.cfg.readings
+    if needs_label:
+        if (labels < 0).any():
+            raise ReproError(f"the 'target=label' reading needs ground-truth labels; images {list(ids[:3])} have "
+                             "none (use --target top1 and --readings without 'target')")
+        out["label"] = labels
+    return out
+
+
+def attribute_cached(study: "Study", method, ids: Sequence[str], x: np.ndarray, targets: np.ndarray,
+                     cache: MapCache | None) -> np.ndarray:
+    """Per-pixel attribution scores ``(n, H, W)`` of ``method``, from ``cache`` where every map is present."""
+    from repro.criteria.orders import pixel_scores
+
+    model = study.model
+
+    def compute(todo: list[int]) -> np.ndarray:
+        return pixel_scores(method(model, x[todo], targets[todo]), model.input_shape[:2])
+
+    if cache is None:
+        return compute(list(range(len(ids))))
+    keys = [cache.key(model.name, study.cfg.weights, method, i, int(t)) for i, t in zip(ids, targets)]
+    return cache.get_or_compute(keys, compute).astype(np.float32, copy=False)
+
+
+def compute_chunk(study: "Study", c: int, cache: MapCache | None = None) -> list[dict]:
+    """Stages 1-4 for chunk ``c`` (module docstring); writes its examples, returns its rows (not yet written)."""
+    from tqdm.auto import tqdm
+
+    from repro.criteria import evaluate_scores
+    from repro.data.images import raw_range_problems
+
+    cfg, model, source = study.cfg, study.model, study.source
+    idx = study.chunk_indices(c)
+    ids = [source.ids[i] for i in idx]
+    raw = source.load(idx)
+    for problem in raw_range_problems(raw, ids):
+        print(f"[repro] warning: {problem}", file=sys.stderr)
+    x = model.preprocess(raw)
+    labels = np.asarray(source.labels)[idx].astype(np.int64)
+    targets_of = chunk_targets(study, ids, x, labels)
+
+    distinct: dict[str, int] = {}  # map cache key -> position among the distinct maps
+    maps, image_index, map_targets = [], [], []
+    jobs = []  # (reading tag, method name, position of each image's map)
+    for tag, name, reading in tqdm(cfg.map_jobs(), desc=f"chunk {c}: maps", unit="map set", leave=False,
+                                   disable=not study.progress):
+        method, targets = method_for(study, name, reading), targets_of[reading.target]
+        keys = [MapCache.key(model.name, cfg.weights, method, i, int(t)) for i, t in zip(ids, targets)]
+        if not all(k in distinct for k in keys):
+            scores = attribute_cached(study, method, ids, x, targets, cache)
+            for i, k in enumerate(keys):
+                if k not in distinct:
+                    distinct[k] = len(maps)
+                    maps.append(scores[i])
+                    image_index.append(i)
+                    map_targets.append(int(targets[i]))
+        jobs.append((tag, name, [distinct[k] for k in keys]))
+    by_score = evaluate_scores(model, x, {"maps": np.stack(maps)},
+                               image_index={"maps": np.asarray(image_index, np.int64)},
+                               targets={"maps": np.asarray(map_targets, np.int64)}, steps=cfg.steps,
+                               batch_size=cfg.batch_size, progress=study.progress)  # one engine pass, every score
+    results = {score: sets["maps"] for score, sets in by_score.items()}
+    for i, global_index in enumerate(idx):
+        if global_index < cfg.num_examples:
+            own = {name: positions[i] for tag, name, positions in jobs if tag == ""}
+            target = int(targets_of[cfg.target][i])
+            write_example(study.out, ids[i], raw[i], target, model.class_names[target],
+                          {name: maps[p] for name, p in own.items()},
+                          {name: results[cfg.score].curves[p] for name, p in own.items()})
+    return [result_row(ids[i], name, int(labels[i]), results[score], positions[i], score=score, reading=tag)
+            for i in range(len(ids)) for tag, name, positions in jobs for score in SCORES]
