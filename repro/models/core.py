@@ -8,11 +8,12 @@ An :class:`ImageModel` bundles what every later stage needs and nothing else:
   :mod:`repro.models.vgg16`; the embedded model: :func:`unit_preprocess`);
 * ``baseline``: the all-black raw image carried through ``preprocess``. For VGG16 this is ``-[103.939, 116.779,
   123.68]`` (BGR) in every pixel, *not* zero: "removing" a pixel means setting it to this value;
-* :meth:`ImageModel.score_model`: the class score the criteria read, softmax probability (default) or the
-  pre-softmax logit, sharing weights with ``keras_model``.
+* :meth:`ImageModel.score_model`: a class score the criteria can read, softmax probability or pre-softmax logit,
+  sharing weights with ``keras_model``.
 
 Attribution methods explain the pre-softmax logit (``logits_model``), as iNNvestigate, deeplift and tf-keras-vis
-do; the criteria read the probability unless told otherwise (see ``docs/criteria.md``).
+do. A study reads both scores from the same forwards and reports the logit by default (the ``score`` reading of
+:mod:`repro.readings`; the argument is in ``docs/criteria.md``).
 
 This module imports no model family: the named models and their loaders are the registry of :mod:`repro.models`.
 """
@@ -26,10 +27,11 @@ from typing import Any, Callable, Literal, Sequence
 import numpy as np
 
 from repro.errors import ReproError
+from repro.readings import READINGS
 
-ScoreMode = Literal["probability", "logit"]
-SCORE_MODES: tuple[str, ...] = ("probability", "logit")
-"""The class scores the criteria can read: the softmax probability (first: the default) or the pre-softmax logit."""
+ScoreMode = Literal["logit", "probability"]
+SCORE_MODES: tuple[str, ...] = READINGS["score"]
+"""The class scores the criteria can read: the pre-softmax logit (the study's default) or the softmax probability."""
 
 
 def unit_preprocess(raw: np.ndarray) -> np.ndarray:
