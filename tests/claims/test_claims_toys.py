@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from repro.claims.toys import (
-    EXAMPLE1_DELETION, EXAMPLE1_S_ORD, LINEAR_TOY_DISPROPORTIONAL_TPN, aopc, example1_deletion_curves, toy_checks,
+    DERIVED, EXAMPLE1_DELETION, EXAMPLE1_N_ORD, EXAMPLE1_S_ORD, LINEAR_TOY_DISPROPORTIONAL_TPN, aopc,
+    example1_deletion_curves, toy_checks,
 )
 
 
@@ -29,10 +30,17 @@ def test_example1_deletion_curves_are_figure_3():
 
 def test_toy_checks_hold_with_the_numbers_by_hand():
     checks = {c.id: c for c in toy_checks()}
-    assert list(checks) == ["example1_aopc_curves", "example1_s_ord", "linear_toy_proportionality"]
+    assert list(checks) == ["example1_aopc_curves", "example1_n_ord_s_ord", "linear_toy_proportionality"]
     assert all(c.holds for c in checks.values())
+    # none of these numbers is printed in the paper: each check says so
+    assert all(DERIVED in c.provenance and "printed" in c.provenance.split(DERIVED)[0] for c in checks.values())
+    assert DERIVED == "derived by this project from the definitions, not printed in the paper"
     for name, value in EXAMPLE1_S_ORD.items():
-        assert checks["example1_s_ord"].computed[name] == pytest.approx(value, abs=1e-7)
+        assert checks["example1_n_ord_s_ord"].computed["s_ord"][name] == pytest.approx(value, abs=1e-7)
+    # N-Ord over pi+: A1 (1 + 1 + 1 + 0) / 4, A2 (1 + 1 + 1) / 3 (x2 scored 0 stays), A3 (1 + 1 + 0) / 3
+    assert EXAMPLE1_N_ORD == {"A1": 3 / 4, "A2": 1.0, "A3": 2 / 3}
+    for name, value in EXAMPLE1_N_ORD.items():
+        assert checks["example1_n_ord_s_ord"].computed["n_ord"][name] == pytest.approx(value, abs=1e-7)
     lin = checks["linear_toy_proportionality"].computed
     assert abs(lin["tpn_2_1"]) < 1e-6 and abs(lin["tps_2_1"]) < 1e-6
     assert LINEAR_TOY_DISPROPORTIONAL_TPN == 8 / 33  # area 8/11 between the curves, divided by r y0 = 3
