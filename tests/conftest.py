@@ -1,8 +1,8 @@
 """Shared fixtures: a synthetic results directory in the pipeline's contract, built so every answer is known.
 
 The ``synthetic`` fixture (:class:`SyntheticResults`, a fresh copy per test) writes ``config.json``,
-``results.csv`` and ``examples/<id>.npz`` with values built so that every claim of Section 4.2 holds by
-construction and every per-method median is known exactly:
+``results.csv`` and ``examples/<id>.npz`` with values built so that every claim of :data:`repro.claims.CLAIMS`
+holds by construction, under both readings of ``tp_claims``, and every per-method median is known exactly:
 
 * criterion value of method ``m`` on image ``i`` = ``base[criterion][m] + spread[m] * OFFSETS[perm_m[i]]`` with
   ``OFFSETS = arange(20) - 9.5`` (median exactly 0, all numbers dyadic), so each median is exactly ``base``;
@@ -36,15 +36,17 @@ METHOD_NAMES = list(METHODS)
 IQR_OF_OFFSETS = 9.5
 """numpy's linear quartiles of ``arange(20) - 9.5`` are -4.75 and 4.75."""
 
-# Lower is better everywhere. DeepLIFT best N-Ord, GradCAM best 1 - S-Ord, SM/IG/SG best TPN, LRP/GB best TPS.
+# Lower is better everywhere. DeepLIFT best N-Ord, GradCAM best 1 - S-Ord, SM/IG/SG best TPN, LRP/GB best TPS;
+# IG and DeepLIFT better than SM on N-Ord but worse on TPN and TPS; SG better than SM on TPN and TPS; GradCAM worst
+# TPS; each of SM, IG, SG ranks better on TPN than on TPS, LRP and GB the reverse.
 BASE = {
     "n_ord": {"saliency": 0.5, "integrated_gradients": 0.375, "smoothgrad": 0.5, "deeplift": 0.25, "lrp": 0.625,
               "guided_backprop": 0.75, "gradcam": 0.5, "random": 0.875},
     "one_minus_s_ord": {"saliency": 1.5, "integrated_gradients": 1.25, "smoothgrad": 1.375, "deeplift": 1.25,
                         "lrp": 1.125, "guided_backprop": 1.125, "gradcam": 1.0, "random": 1.75},
-    "tpn": {"saliency": 0.125, "integrated_gradients": 0.25, "smoothgrad": 0.1875, "deeplift": 0.375,
+    "tpn": {"saliency": 0.1875, "integrated_gradients": 0.25, "smoothgrad": 0.125, "deeplift": 0.375,
             "lrp": 0.5, "guided_backprop": 0.625, "gradcam": 0.75, "random": 0.0625},
-    "tps": {"saliency": 0.75, "integrated_gradients": 0.625, "smoothgrad": 0.5, "deeplift": 0.625,
+    "tps": {"saliency": 0.75, "integrated_gradients": 0.8125, "smoothgrad": 0.5, "deeplift": 0.8125,
             "lrp": 0.25, "guided_backprop": 0.125, "gradcam": 0.875, "random": 0.0625},
 }
 SPREAD = {**{m: 1 / 64 for m in METHOD_NAMES}, "saliency": 1 / 32, "smoothgrad": 1 / 64}
@@ -59,8 +61,9 @@ def result_row(image_id: str, method: str, **values: float) -> dict[str, Any]:
     """One ``results.csv`` row; criteria not given are NaN and ``one_minus_s_ord`` follows ``s_ord``."""
     s_ord = values.get("s_ord", math.nan)
     return {"image_id": image_id, "method": method, "target": 0, "label": -1, "y0": 1.0, "yb": 0.0,
-            "num_positive": 5, "n_ord": math.nan, "s_ord": s_ord, "one_minus_s_ord": 1.0 - s_ord, "tpn": math.nan,
-            "tps": math.nan, "reason": "", **values}
+            "num_positive": 5, "n_ord": math.nan, "s_ord": s_ord, "one_minus_s_ord": 1.0 - s_ord,
+            "s_ord_text": s_ord, "s_ord_baseline": s_ord + 1.0, "tpn": math.nan, "tps": math.nan, "reason": "",
+            **values}
 
 
 @dataclass
@@ -102,10 +105,15 @@ class SyntheticResults:
                 for c in BASE:
                     row[c] = float(values[(c, m)][i])
                 row["s_ord"] = 1.0 - row["one_minus_s_ord"]
+                # the other two S-Ord readings of the same curve, built simply: the text's equal to the printed one,
+                # the baseline one shifted by y0 - yb
+                row["s_ord_text"] = row["s_ord"]
+                row["s_ord_baseline"] = row["s_ord"] + row["y0"] - row["yb"]
                 row["reason"] = ""
                 if (img, m) == NAN_ROW:
-                    row.update(num_positive=0, n_ord=np.nan, s_ord=np.nan, one_minus_s_ord=np.nan, tpn=np.nan,
-                               tps=np.nan, reason="M=0: no pixel has a positive attribution score")
+                    row.update(num_positive=0, n_ord=np.nan, s_ord=np.nan, one_minus_s_ord=np.nan, s_ord_text=np.nan,
+                               s_ord_baseline=np.nan, tpn=np.nan, tps=np.nan,
+                               reason="M=0: no pixel has a positive attribution score")
                 rows.append(row)
         return rows
 

@@ -1,47 +1,56 @@
 """Claims as data: a :class:`ClaimSpec` record per claim and a registry of rules that evaluate a record over a table.
 
 A record (see :mod:`repro.claims.section42`) holds what the paper says and what is compared: the quoted
-sentence, the criteria, the methods claimed better (``winners``), the methods they are compared with (``others``;
-by default every attribution method of :data:`~repro.vocabulary.ATTRIBUTION_METHODS` not among the winners, so a
-group is written once), the name of its rule and the rule's settings (``params``). The rule evaluates the record
-(:func:`evaluate_claim`) and also writes the statement of what is tested from it (:attr:`Rule.describe`), so the
-text cannot drift from the computation.
+sentence and its lines, the criteria, the methods the claim is about (``winners``: claimed better, or for the
+"not better" / "worse" rules the methods claimed not better / worse), the methods they are compared with
+(``others``; by default every attribution method of :data:`~repro.vocabulary.ATTRIBUTION_METHODS` not among the
+winners, so a group is written once), the name of its rule and the rule's settings (``params``). The rule
+evaluates the record (:func:`evaluate_claim`) and also writes the statement of what is tested from it
+(:attr:`Rule.describe`), so the text cannot drift from the computation.
 
-Rules (:data:`RULES`):
+The rules live in :mod:`repro.claims.between` (methods against methods), :mod:`repro.claims.within` (a method's
+necessity against its sufficiency, and the proportionality claims whose reading ``tp_claims`` chooses) and
+:mod:`repro.claims.overall` (no method best on all, per-image winners).
 
-* ``better_than_all``: on one criterion, every winner's median is better than every other method's; the paired
-  test of each (winner, other) pair is reported and ``significant`` means every pair has two-sided
-  p < :data:`~repro.claims.stats.ALPHA` in the claimed direction.
-* ``iqr_below``: on each criterion, every winner's inter-quartile range is below every other's (with bootstrap
-  CIs of each IQR).
-* ``no_method_best_on_all``: the best method by median (:func:`repro.vocabulary.best_method`) differs between at
-  least two of the criteria, among ``others`` or, when ``others`` is empty, every non-baseline method present.
+Verdict and significance, the same for every rule:
 
-Reading of the paper: a verdict is decided by medians (or IQRs), as the boxplots of Figure 5 the paper reads; the
-paired tests are reported beside it and do not decide it. Which way is better comes only from
-:data:`repro.vocabulary.LOWER_IS_BETTER`. A claim whose methods are not all in the table is not testable
-(``holds`` is ``None``).
+* ``holds`` is decided by what the paper reads, the boxplots of Figure 5: medians (or IQRs, or effect sizes for a
+  claim of no difference, or per-image winner shares);
+* every paired comparison is a Wilcoxon signed-rank test by image, one-sided in the claimed direction, with the
+  matched-pairs rank-biserial correlation beside its p-value (:mod:`repro.claims.paired`: ``r > 0`` means the
+  first method is lower);
+* multiple comparisons: Holm's step-down correction within each claim's family, the family being every test the
+  claim makes (e.g. 6 pairs for "DeepLIFT is best on N-Ord", 4 for "IG and DeepLIFT are not better than SM on TPN
+  and TPS"), alpha :data:`~repro.claims.paired.ALPHA` = 0.05; no correction across claims (each is a statement of
+  its own). ``significant`` is True when the claimed pattern is supported by the Holm-adjusted tests (each rule
+  says which), ``None`` for a rule with no inferential form.
 
-A new claim is a new record; a new kind of claim (e.g. an equivalence within a margin given in ``params``) is a
-function ``(spec, memo) -> Outcome`` registered with :func:`rule`.
+A claim whose methods are not all in the table is not testable (``holds`` is ``None``). A new claim is a new
+record; a new kind of claim is a function ``(spec, memo) -> Outcome`` registered with :func:`rule`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from repro.claims.stats import MethodStats, PairedTest, StatsMemo, bootstrap_iqr_ci, finite_values
-from repro.results import ResultsTable
-from repro.vocabulary import (
-    ATTRIBUTION_METHODS, BASELINES, CRITERION_LABELS, LOWER_IS_BETTER, best_method, display_name, is_better,
-)
+from repro.claims.paired import ALPHA, PairedTest, all_rejected, holm
+from repro.claims.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, MethodStats, StatsMemo
+from repro.readings import DEFAULTS
+from repro.vocabulary import ATTRIBUTION_METHODS, CRITERION_LABELS, LOWER_IS_BETTER, display_name
+
+if TYPE_CHECKING:
+    from repro.results import ResultsTable
 
 
 @dataclass
 class Outcome:
-    """What a rule finds: the verdict (``None``: not testable), a one-line detail and the numbers behind it."""
+    """What a rule finds: the verdict (``None``: not testable), a one-line detail and the numbers behind it.
+
+    ``tests``: the claim's family of paired tests; ``family_p``: their one-sided p-values in the direction the
+    family tests (same order), ``adjusted_p`` the same after Holm's correction; ``extra_tests``: tests reported
+    beside the claim but outside its family (they decide nothing).
+    """
 
     holds: bool | None
     detail: str
@@ -49,15 +58,22 @@ class Outcome:
     stats: list[MethodStats] = field(default_factory=list)
     tests: list[PairedTest] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
+    family_p: list[float] = field(default_factory=list)
+    adjusted_p: list[float] = field(default_factory=list)
+    extra_tests: list[PairedTest] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
 class Claim(Outcome):
-    """A claim checked on one table: the record's ``id``, the paper's sentence, the tested statement, the outcome."""
+    """A claim checked on one table: the record's ``id``, the paper's sentence and its lines, the tested statement,
+    the outcome."""
 
     id: str
     paper: str
     statement: str
+    lines: str = ""
+    ref: str = ""
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,7 +82,8 @@ class Rule:
 
     ``criteria``: how many criteria a record of this rule names (``None``: one or more); ``compares``: whether it
     compares ``winners`` with ``others`` (both must then be non-empty); ``params``: the setting names a record may
-    give.
+    give; ``resolve``: for a rule that only chooses between readings (e.g. ``tp_claims``), the concrete record
+    to evaluate instead, given the evaluation's settings (``evaluate`` is then not called).
     """
 
     name: str
@@ -75,6 +92,7 @@ class Rule:
     criteria: int | None = None
     compares: bool = True
     params: frozenset[str] = frozenset()
+    resolve: Callable[["ClaimSpec", StatsMemo], "ClaimSpec"] | None = None
 
 
 RULES: dict[str, Rule] = {}
@@ -82,14 +100,20 @@ RULES: dict[str, Rule] = {}
 
 
 def rule(name: str, describe: Callable[["ClaimSpec"], str], criteria: int | None = None, compares: bool = True,
-         params: Sequence[str] = ()) -> Callable:
-    """Decorator registering ``evaluate(spec, memo) -> Outcome`` in :data:`RULES` under ``name``."""
-    def register(evaluate: Callable[["ClaimSpec", StatsMemo], Outcome]) -> Callable:
+         params: Sequence[str] = (), resolves: bool = False) -> Callable:
+    """Decorator registering ``evaluate(spec, memo) -> Outcome`` in :data:`RULES` under ``name``; with
+    ``resolves`` the function is ``resolve(spec, memo) -> ClaimSpec`` (see :class:`Rule`)."""
+    def register(fn: Callable) -> Callable:
         if name in RULES:
             raise ValueError(f"rule {name!r} is already registered")
-        RULES[name] = Rule(name, evaluate, describe, criteria, compares, frozenset(params))
-        return evaluate
+        RULES[name] = Rule(name, _no_evaluate if resolves else fn, describe, criteria, compares, frozenset(params),
+                           fn if resolves else None)
+        return fn
     return register
+
+
+def _no_evaluate(spec: "ClaimSpec", memo: StatsMemo) -> Outcome:
+    raise TypeError(f"rule {spec.rule!r} resolves to another rule; evaluate the record with evaluate_claim")
 
 
 @dataclass(frozen=True)
@@ -98,13 +122,15 @@ class ClaimSpec:
 
     Attributes:
         id: unique, stable identifier (the report's key).
-        paper: the paper's sentence, quoted.
+        paper: the paper's sentence, quoted verbatim (hyphens of line breaks removed).
         rule: name of the rule in :data:`RULES` that evaluates it.
         criteria: result columns the claim is about (``"n_ord"``, ``"one_minus_s_ord"``, ...).
-        winners: the methods claimed better, in the paper's order.
+        winners: the methods the claim is about, in the paper's order.
         others: the methods they are compared with; ``None`` (default) means every attribution method not among
             ``winners`` (:data:`~repro.vocabulary.ATTRIBUTION_METHODS` order), computed here.
         params: rule-specific settings (names declared by the rule).
+        lines: where the sentence is in ``paper.txt`` (``"L813-815"``).
+        ref: the claim's label in the claims inventory (``"C1a"``), and notes.
     Raises:
         ValueError: unknown rule or criterion, a criteria count or a setting the rule does not take, a method
             both among ``winners`` and ``others``, or an empty group where the rule compares groups.
@@ -117,6 +143,8 @@ class ClaimSpec:
     winners: tuple[str, ...] = ()
     others: tuple[str, ...] | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    lines: str = ""
+    ref: str = ""
 
     def __post_init__(self) -> None:
         if self.others is None:
@@ -145,135 +173,75 @@ class ClaimSpec:
 
 
 def evaluate_claim(spec: ClaimSpec, memo: StatsMemo) -> Claim:
-    """Evaluate one record over ``memo.table`` with its rule (not testable when one of its methods is missing)."""
+    """Evaluate one record over ``memo.table`` with its rule (not testable when one of its methods is missing).
+
+    A rule that chooses between readings (:attr:`Rule.resolve`) is first replaced by the record it resolves to
+    under ``memo``'s settings; the claim's ``statement`` and ``rule`` are then that record's.
+    """
+    while RULES[spec.rule].resolve is not None:
+        spec = RULES[spec.rule].resolve(spec, memo)
     missing = memo.missing([*spec.winners, *spec.others])
     if missing:
         outcome = Outcome(None, f"not testable: method(s) {', '.join(missing)} missing from the table")
     else:
         outcome = RULES[spec.rule].evaluate(spec, memo)
-    return Claim(**vars(outcome), id=spec.id, paper=spec.paper, statement=spec.statement)
+    return Claim(**vars(outcome), id=spec.id, paper=spec.paper, statement=spec.statement, lines=spec.lines,
+                 ref=spec.ref, rule=spec.rule)
 
 
-def evaluate_claims(table: ResultsTable, claims: Sequence[ClaimSpec], resamples: int, seed: int) -> list[Claim]:
-    """Every record of ``claims`` over ``table``, sharing one :class:`~repro.claims.stats.StatsMemo`.
+def evaluate_claims(table: "ResultsTable", claims: Sequence[ClaimSpec] | None = None,
+                    resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED, *,
+                    tp_claims: str = DEFAULTS["tp_claims"]) -> list[Claim]:
+    """Every record of ``claims`` (default: :data:`repro.claims.section42.CLAIMS`) over ``table``, sharing one
+    :class:`~repro.claims.stats.StatsMemo`.
 
+    Args:
+        table: the one-row-per-(image, method) table of one reading.
+        tp_claims: reading of the proportionality claims of Section 4.2, ``"between"`` (methods against methods)
+            or ``"within"`` (each method's TPN rank against its TPS rank), see :mod:`repro.claims.within`.
     Raises:
-        ValueError: two records with the same id.
+        ValueError: two records with the same id, or an unknown ``tp_claims``.
     """
+    return evaluate_with(StatsMemo(table, resamples, seed, tp_claims=tp_claims), claims)
+
+
+def evaluate_with(memo: StatsMemo, claims: Sequence[ClaimSpec] | None = None) -> list[Claim]:
+    """:func:`evaluate_claims` with a given memo (its table and settings), e.g. one shared by two readings of the
+    same table (:meth:`~repro.claims.stats.StatsMemo.with_tp_claims`)."""
+    if claims is None:
+        from repro.claims.section42 import CLAIMS as claims
     ids = [c.id for c in claims]
     if len(set(ids)) != len(ids):
         raise ValueError(f"duplicate claim ids: {sorted({i for i in ids if ids.count(i) > 1})}")
-    memo = StatsMemo(table, resamples, seed)
     return [evaluate_claim(spec, memo) for spec in claims]
 
 
-# ------------------------------------------------------------------------------------------ wording helpers
+# ------------------------------------------------------------------------------------------ helpers of the rules
 
-def _names(methods: Sequence[str]) -> str:
+def holm_family(tests: Sequence[PairedTest], worse: bool = False) -> tuple[list[float], list[float]]:
+    """The one-sided p-values of ``tests``, each in the claimed direction (``a`` better, or with ``worse`` ``a``
+    worse), and the same Holm-adjusted: ``(family_p, adjusted_p)``."""
+    raw = [t.p_worse if worse else t.p_better for t in tests]
+    return raw, holm(raw)
+
+
+def rejected(adjusted: Sequence[float], alpha: float = ALPHA) -> bool:
+    """Every Holm-adjusted p-value of the family is below ``alpha``."""
+    return all_rejected(adjusted, alpha)
+
+
+def names(methods: Sequence[str]) -> str:
     return ", ".join(display_name(m) for m in methods)
 
 
-def _each(items: Sequence[str]) -> str:
+def each(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else "each of " + ", ".join(items)
 
 
-def _direction_word(criterion: str) -> str:
-    return "lower" if LOWER_IS_BETTER[criterion] else "higher"
+def direction_word(criterion: str, worse: bool = False) -> str:
+    lower = LOWER_IS_BETTER[criterion] != worse
+    return "lower" if lower else "higher"
 
 
-def _labels(criteria: Sequence[str]) -> list[str]:
+def labels(criteria: Sequence[str]) -> list[str]:
     return [CRITERION_LABELS[c] for c in criteria]
-
-
-# ------------------------------------------------------------------------------------------ rules
-
-def _describe_better_than_all(spec: ClaimSpec) -> str:
-    (criterion,) = spec.criteria
-    label, word = CRITERION_LABELS[criterion], _direction_word(criterion)
-    if len(spec.winners) == 1:
-        return f"the median {label} of {_names(spec.winners)} is {word} than that of each of {_names(spec.others)}"
-    return (f"for each of the {len(spec.winners) * len(spec.others)} pairs ({_names(spec.winners)}) x "
-            f"({_names(spec.others)}), the first method's median {label} is {word} than the second's")
-
-
-@rule("better_than_all", _describe_better_than_all, criteria=1)
-def better_than_all(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
-    """Every winner's median is better than every other's; one paired test per (winner, other) pair."""
-    (criterion,) = spec.criteria
-    stats = memo.stats(criterion, [*spec.winners, *spec.others])
-    median = {m: s.median for m, s in stats.items()}
-    tests = [memo.paired_test(criterion, a, b) for a in spec.winners for b in spec.others]
-    in_order = [is_better(criterion, median[t.a], median[t.b]) for t in tests]
-    holds = all(in_order) and not any(math.isnan(v) for v in median.values())
-    better, worse = ("<", ">=") if LOWER_IS_BETTER[criterion] else (">", "<=")
-    worst = spec.winners[0]
-    for m in spec.winners[1:]:
-        if is_better(criterion, median[worst], median[m]):
-            worst = m
-    best_other = best_method({m: median[m] for m in spec.others}, criterion, exclude=())
-    detail = f"median {CRITERION_LABELS[criterion]}: {display_name(worst)} {median[worst]:.4g} " + (
-        f"{better if holds else 'is not ' + better} {display_name(best_other)} {median[best_other]:.4g}"
-        if best_other is not None else "not comparable: no other method has a finite median")
-    if len(spec.winners) > 1:
-        order = ("highest", "lowest") if LOWER_IS_BETTER[criterion] else ("lowest", "highest")
-        detail += f" ({order[0]} of {_names(spec.winners)} vs {order[1]} of the others)"
-    if not holds:
-        failing = [f"{display_name(t.a)} {median[t.a]:.4g} {worse} {display_name(t.b)} {median[t.b]:.4g}"
-                   for t, ok in zip(tests, in_order) if not ok]
-        detail += f"; {len(failing)} of {len(tests)} pairs out of order: " + "; ".join(failing)
-    return Outcome(holds, detail, all(t.significant_better() for t in tests), list(stats.values()), tests)
-
-
-def _describe_iqr_below(spec: ClaimSpec) -> str:
-    winners, others = ([display_name(m) for m in group] for group in (spec.winners, spec.others))
-    return (f"on {_each(_labels(spec.criteria))}, the IQR (q3 - q1 over images) of {_each(winners)} is lower than "
-            f"that of {_each(others)}")
-
-
-@rule("iqr_below", _describe_iqr_below)
-def iqr_below(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
-    """On each criterion, every winner's IQR is below every other's; the IQRs' bootstrap CIs are reported."""
-    methods = [*spec.winners, *spec.others]
-    stats, values, in_order, parts = [], {}, [], []
-    for criterion in spec.criteria:
-        by_method = memo.stats(criterion, methods)
-        stats.extend(by_method.values())
-        iqr = {m: by_method[m].iqr for m in methods}
-        for m in methods:
-            finite, _ = finite_values(memo.table, criterion, m)
-            values[f"{criterion}_iqr_ci_{m}"] = list(bootstrap_iqr_ci(finite, memo.resamples, memo.seed))
-        values[f"{criterion}_iqr"] = iqr
-        in_order += [iqr[w] < iqr[o] for w in spec.winners for o in spec.others]
-        parts.append(f"{CRITERION_LABELS[criterion]} IQR "
-                     + " vs ".join(", ".join(f"{display_name(m)} {iqr[m]:.4g}" for m in group)
-                                   for group in (spec.winners, spec.others)))
-    return Outcome(all(in_order), "; ".join(parts), stats=stats, values=values)
-
-
-def _describe_no_method_best_on_all(spec: ClaimSpec) -> str:
-    directions = {_direction_word(c) for c in spec.criteria}
-    direction = (f"{directions.pop()} is better for each" if len(directions) == 1
-                 else "; ".join(f"{CRITERION_LABELS[c]}: {_direction_word(c)} is better" for c in spec.criteria))
-    pool = (_names(spec.others) if spec.others
-            else f"the attribution methods present, {_names(BASELINES)} excluded")
-    return (f"the method with the best median differs between at least two of {', '.join(_labels(spec.criteria))} "
-            f"({direction}; over {pool})")
-
-
-@rule("no_method_best_on_all", _describe_no_method_best_on_all, compares=False)
-def no_method_best_on_all(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
-    """The per-median winner (:func:`~repro.vocabulary.best_method`) is not the same method on every criterion."""
-    pool = list(spec.others) or [m for m in memo.table.methods if m not in BASELINES]
-    if len(pool) < 2:
-        return Outcome(None, "not testable: fewer than two attribution methods in the table")
-    stats, winners = [], {}
-    for criterion in spec.criteria:
-        by_method = memo.stats(criterion, pool)
-        stats.extend(by_method.values())
-        winners[criterion] = best_method({m: s.median for m, s in by_method.items()}, criterion, exclude=())
-    if any(w is None for w in winners.values()):
-        return Outcome(None, "not testable: a criterion has no finite value", stats=stats,
-                       values={"winners": winners})
-    detail = ", ".join(f"{CRITERION_LABELS[c]}: {display_name(w)}" for c, w in winners.items())
-    return Outcome(len(set(winners.values())) > 1, f"best by median: {detail}", stats=stats,
-                   values={"winners": winners})

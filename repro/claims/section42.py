@@ -1,16 +1,33 @@
-"""The conclusions of Section 4.2 of the paper, as data: one :class:`~repro.claims.rules.ClaimSpec` per claim.
+"""The claims of Sections 4.2, 4.3 and the conclusion, as data: one :class:`~repro.claims.rules.ClaimSpec` per
+testable claim (:data:`CLAIMS`) and one :class:`Untestable` per claim that cannot be tested (:data:`NOT_TESTABLE`).
 
-Each record quotes the paper and names the criterion, the methods compared and the rule
-(:mod:`repro.claims.rules`); the statement of what is tested is written by the rule. Criteria are the columns of
-Figure 5 (N-Ord, 1 - S-Ord, TPN, TPS: lower is better for each, :data:`repro.vocabulary.LOWER_IS_BETTER`).
-A method group is written once: ``others`` defaults to every attribution method that is not a winner, and the
-Random baseline of Figure 4 is never one of "the others". See also ``docs/criteria.md``.
+Each record quotes ``paper.txt`` verbatim (the words of a sentence split over lines are joined; a hyphen that only
+splits a word at a line break is removed; the paper's own spelling is kept) with its lines, and names the
+criteria, the methods and the rule; the rule writes the statement of what is tested. ``ref`` is the claim's label
+in the claims inventory (C1-C17). Section 5 (Related Work) compares no evaluated methods; its one sentence about
+comparing methods is listed as not testable.
+
+How each rule reads its words (details in :mod:`repro.claims.between`, :mod:`~repro.claims.within` and
+:mod:`~repro.claims.overall`):
+
+* "relatively better", "better ... compared to": better medians than each method compared (``better_than_all``);
+* "good" / "does poorly": better / worse medians than a majority of the six other methods, 4 of 6 (rank 1-3 /
+  5-7 of 7), so the middle method is neither (``most_pairs``);
+* "not significantly better": a rank-biserial margin of 0.1 (``not_better``);
+* "better in necessity than in sufficiency" of one method: its ranks among the methods (``rank_within``);
+* "no method significantly better on all": both the descriptive reading (medians) and the inferential one
+  (Holm-corrected paired tests); "none is a frequent winner for both": per-image winners.
+
+The Random baseline of Figure 4 is never one of "the others" (``others`` defaults to the attribution methods).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from repro.claims import between, overall, within  # noqa: F401  (registers the rules)
 from repro.claims.rules import ClaimSpec
-from repro.vocabulary import CRITERIA
+from repro.vocabulary import CRITERIA, WINNER_CRITERIA
 
 SM, IG, SG, DL, LRP, GB, GC = ("saliency", "integrated_gradients", "smoothgrad", "deeplift", "lrp",
                                "guided_backprop", "gradcam")
@@ -19,32 +36,146 @@ TPN_WINNERS = (SM, IG, SG)
 """Section 4.2: better proportionality for necessity (TPN)."""
 TPS_WINNERS = (LRP, GB)
 """Section 4.2: better proportionality for sufficiency (TPS)."""
+MAJORITY_OF_SIX = 4
+""""Good" / "poor": better / worse than 4 of the 6 other methods."""
+
+_C3 = "But clearly, no evaluated method is significantly better than others on all criteria at the same time."
 
 CLAIMS: tuple[ClaimSpec, ...] = (
     ClaimSpec(
         "deeplift_lowest_n_ord",
         "On the ImageNet and VGG model, DeepLIFT has shown relatively better Necessity Ordering",
-        "better_than_all", ("n_ord",), winners=(DL,)),
+        "better_than_all", ("n_ord",), winners=(DL,), lines="L813-815", ref="C1a"),
     ClaimSpec(
         "gradcam_lowest_one_minus_s_ord",
-        "while GradCAM shows relatively better Sufficiency Ordering",
-        "better_than_all", ("one_minus_s_ord",), winners=(GC,)),
+        "while GradCAM shows relatively better Sufficiency Ordering.",
+        "better_than_all", ("one_minus_s_ord",), winners=(GC,), lines="L815-816",
+        ref="C1b; also C10a, L853-854: \"GradCAM is probably the best choices one can have for the Sufficiency "
+            "Ordering\""),
     ClaimSpec(
-        "sm_ig_sg_lower_tpn_than_lrp_gb",
-        "Saliency Map, Integrated Gradient and Smooth Gradient are all showing slightly better proportionality "
-        "for necessity",
-        "better_than_all", ("tpn",), winners=TPN_WINNERS, others=TPS_WINNERS),
+        "sm_ig_sg_better_tpn",
+        "Considering the proportionality, Saliency Map, Integrated Gradient and Smooth Gradient are all showing "
+        "slightly better proportionality for necessity",
+        "tp_groups", ("tpn",), winners=TPN_WINNERS, others=TPS_WINNERS, params={"versus": "tps"},
+        lines="L816-818", ref="C2, first half"),
     ClaimSpec(
-        "lrp_gb_lower_tps_than_others",
-        "while LRP and GB are showing slightly better proportionality for sufficiency",
-        "better_than_all", ("tps",), winners=TPS_WINNERS),
+        "lrp_gb_better_tps",
+        "while LRP and GB are showing slightly better proportionality for sufficiency.",
+        "tp_groups", ("tps",), winners=TPS_WINNERS, others=TPN_WINNERS, params={"versus": "tpn"},
+        lines="L819-820", ref="C2, second half"),
     ClaimSpec(
-        "no_method_best_on_all",
-        "But clearly, no evaluated method is significantly better than others on all criteria at the same time.",
-        "no_method_best_on_all", CRITERIA, others=()),  # others=(): every attribution method in the table
+        "no_method_best_on_all", _C3, "no_method_best_on_all", CRITERIA, others=(), lines="L820-822",
+        ref="C3, descriptive reading (drops 'significantly')"),
+    ClaimSpec(
+        "no_method_significantly_better_on_all", _C3, "no_method_significantly_better_on_all", CRITERIA,
+        others=(), lines="L820-822", ref="C3, inferential reading"),
+    ClaimSpec(
+        "sm_better_necessity_than_sufficiency",
+        "Saliency Map performs not bad in necessity for both ordering and proportionality compared to sufficiency.",
+        "rank_within", ("n_ord", "s_ord", "tpn", "tps"), winners=(SM,),
+        params={"pairs": (("n_ord", "s_ord"), ("tpn", "tps"))}, lines="L825-827", ref="C4"),
+    ClaimSpec(
+        "ig_deeplift_better_n_ord_than_sm",
+        "Threfore, Integrated Gradient and DeepLIFT are two means trying to solve the vanishing gradient issue in "
+        "Saliency Map and both archive better Necessity Ordering compared to the Saliency Map.",
+        "better_than_all", ("n_ord",), winners=(IG, DL), others=(SM,), lines="L833-836", ref="C6"),
+    ClaimSpec(
+        "ig_deeplift_not_better_tp_than_sm",
+        "But they do not show significantly better proportionality in both necessity and sufficiency.",
+        "not_better", ("tpn", "tps"), winners=(IG, DL), others=(SM,), params={"margin": 0.1},
+        lines="L836-838", ref="C7 ('they': IG and DeepLIFT, the previous sentence; 'in both': in neither)"),
     ClaimSpec(
         "smoothgrad_iqr_below_saliency",
         "Smooth Gradient shows lower inter-quartile range in both TPN and TPS compared to Saliency Map.",
-        "iqr_below", ("tpn", "tps"), winners=(SG,), others=(SM,)),
+        "iqr_below", ("tpn", "tps"), winners=(SG,), others=(SM,), lines="L844-846", ref="C8"),
+    ClaimSpec(
+        "smoothgrad_better_tp_than_saliency",
+        "It may help to explain the improvement Smooth Gradient shows in th experiment.",
+        "better_than_all", ("tpn", "tps"), winners=(SG,), others=(SM,), lines="L851-853",
+        ref="C9, implied: 'the improvement' read as better median TPN and TPS (read as the lower IQR it is C8)"),
+    ClaimSpec(
+        "gradcam_poor_tps",
+        "GradCAM is probably the best choices one can have for the Sufficiency Ordering regardless of the fact it "
+        "does poorly in porportionality for the sufficiency",
+        "most_pairs", ("tps",), winners=(GC,), params={"at_least": MAJORITY_OF_SIX, "worse": True},
+        lines="L853-855", ref="C10b (C10a is gradcam_lowest_one_minus_s_ord)"),
+    ClaimSpec(
+        "gb_better_sufficiency_than_necessity",
+        "Guided Backpropagation shows better sufficiency on ordering and proportionality compared to the "
+        "necessity.",
+        "rank_within", ("s_ord", "n_ord", "tps", "tpn"), winners=(GB,),
+        params={"pairs": (("s_ord", "n_ord"), ("tps", "tpn"))}, lines="L865-867", ref="C11"),
+    ClaimSpec(
+        "lrp_good_sufficiency",
+        "But specifically, for α2β1-LRP, it shows good sufficiency on both criteria",
+        "most_pairs", ("s_ord", "tps"), winners=(LRP,), params={"at_least": MAJORITY_OF_SIX},
+        lines="L875-876", ref="C12 ('both criteria': S-Ord and TPS)"),
+    ClaimSpec(
+        "no_frequent_winner_for_both",
+        "We discovered that certain attribution methods excel in necessity or sufficiency, but none is a frequent "
+        "winner for both.",
+        "no_frequent_winner_for_both", WINNER_CRITERIA, others=(), lines="L949-951",
+        ref="Conclusion; Section 4.3 winners (L882-884), Figures 6 and 7; also abstract L23-26, introduction "
+            "L87-91"),
 )
-"""The six claims of Section 4.2, in the order the paper states them."""
+"""The testable claims, in the order the paper states them."""
+
+
+@dataclass(frozen=True)
+class Untestable:
+    """A claim that cannot be tested on a results table, and why."""
+
+    id: str
+    paper: str
+    lines: str
+    ref: str
+    reason: str
+
+
+NOT_TESTABLE: tuple[Untestable, ...] = (
+    Untestable(
+        "sm_pool_not_sufficient",
+        "Therefore, the features with highest scores assigned by Saliency Map may not be actually sufficient for "
+        "the decision making process, e.g. the pool is highlighted by Sailency Map in Fig 2 but the model will "
+        "probably not make a mistake when only the pool is present to it.",
+        "L827-831", "C5",
+        "one image (Figure 2's duck), which the paper does not identify, and a region of it (the pool), which no "
+        "criterion records"),
+    Untestable(
+        "winners_give_insight",
+        "All the metrics discussed before can be applied to one single input and the interpretation using all "
+        "winners for each criteria can provide more insights about the model.",
+        "L882-884", "C13", "a statement of method (per-image winners), not a comparison; the winners are counted "
+        "under no_frequent_winner_for_both"),
+    Untestable(
+        "figure6_body_necessary_head_sufficient",
+        "For example, in Fig 6, we interpret that the body of a dog is necessary to the English springer class "
+        "and only providing the body the model may not consider it is a dog, the sufficient feature is its head.",
+        "L884-888", "C14",
+        "one image the paper does not identify, and regions of it (body, head), which no criterion records"),
+    Untestable(
+        "consulting_winners_helps",
+        "Consulting different attributions and interpret with the winners can give more comprehensive "
+        "understandings.",
+        "L888-890", "C15", "no measurable comparison"),
+    Untestable(
+        "figure6_winners",
+        "Winner of N-Ord: DeepLIFT / Winner of S-Ord: GradCAM / Winner of TPN: IG Winner of TPS: GB",
+        "L893-901 (Figure 6 panels)", "C16",
+        "one image the paper does not identify; the number of images whose four winners are these is reported "
+        "under no_frequent_winner_for_both"),
+    Untestable(
+        "figure7_winner_marks",
+        "Red checks mark the winner of Total Proportionality for Necessity and blue checks mark the winner of "
+        "Total Proportionality for Sufficiency",
+        "L1130-1131 (Figure 7 caption)", "C17",
+        "the winners are only in the figure's images, which the paper does not identify; the share of images whose "
+        "TPN and TPS winners are the same method is reported under no_frequent_winner_for_both"),
+    Untestable(
+        "section5_proportionality_compares_methods",
+        "sensitivity-n only provides True/False to an attribution methods, but proportionality provides numerical "
+        "results for comparing different methods under two purposes, the necessity and sufficiency.",
+        "L935-938", "Section 5",
+        "a property of the metric, not a comparison of the evaluated methods (Section 5 compares none)"),
+)
+"""The claims that cannot be tested on a results table, with the reason (listed in the report, not dropped)."""

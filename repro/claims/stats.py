@@ -1,15 +1,18 @@
-"""The statistics behind every claim: per-method medians with bootstrap CIs, and paired signed-rank tests.
+"""The statistics behind every claim over a results table: medians with bootstrap CIs, paired tests by image,
+per-image ranks, and the memo the claims of one evaluation share.
 
 * :func:`method_stats`: one method's distribution of one criterion over images, rows whose criterion is NaN dropped
   and counted: the median, its percentile bootstrap 95% confidence interval (:func:`bootstrap_median_ci`: seeded,
   ``resamples`` draws of the images with replacement) and the quartiles (numpy's linear quantiles).
-* :func:`paired_test`: a two-sided Wilcoxon signed-rank test of two methods paired by ``image_id`` (images where
-  either value is NaN are dropped and counted; zero differences are discarded, scipy's ``zero_method="wilcox"``).
-* :class:`StatsMemo`: the per-table cache the claims of one evaluation share. Every bootstrap is seeded with the
-  same seed, so a cached entry is exactly what recomputing it would give.
+* :func:`paired_test`: the Wilcoxon signed-rank test of two methods on one criterion, paired by ``image_id``
+  (:func:`repro.claims.paired.signed_rank`: two-sided and one-sided p, the rank-biserial effect size).
+* :func:`per_image_ranks`: each method's rank among the compared methods on each image (1 = best, ties averaged),
+  which makes a method's standing on two criteria comparable (within-method claims).
+* :class:`StatsMemo`: the per-table cache the claims of one evaluation share, and the evaluation's settings
+  (bootstrap ``resamples`` and ``seed``; ``tp_claims``, the reading of the proportionality claims). Every
+  bootstrap is seeded with the same seed, so a cached entry is exactly what recomputing it would give.
 
-Which way is better comes only from :data:`repro.vocabulary.LOWER_IS_BETTER`
-(:meth:`PairedTest.significant_better`).
+Columns: the criteria of ``results.csv`` and the derived ``neg_s_ord`` (``-S-Ord``).
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from repro.claims.paired import ALPHA, LOWER_IS_BETTER_ALL, PairedTest, signed_rank
 from repro.errors import ReproError
+from repro.readings import READINGS
 from repro.results import ResultsTable
-from repro.vocabulary import LOWER_IS_BETTER
 
-ALPHA = 0.05
-"""Two-sided significance level of the paired tests."""
+__all__ = ["ALPHA", "DEFAULT_RESAMPLES", "DEFAULT_SEED", "MethodStats", "StatsMemo", "bootstrap_iqr_ci",
+           "bootstrap_median_ci", "finite_values", "method_stats", "paired_test", "per_image_ranks"]
+
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 0
 
@@ -53,48 +58,6 @@ class MethodStats:
         return self.q3 - self.q1
 
 
-@dataclass
-class PairedTest:
-    """Wilcoxon signed-rank test of ``a`` against ``b`` on one criterion, paired by image.
-
-    ``rank_sum_below`` / ``rank_sum_above``: the signed-rank sums of the images where ``a`` is below / above ``b``
-    (``a_lower`` when the first is larger). ``p_value`` is two-sided (NaN when every paired difference is 0).
-    """
-
-    a: str
-    b: str
-    criterion: str
-    n_pairs: int
-    dropped: int
-    n_nonzero: int
-    median_difference: float
-    rank_sum_below: float
-    rank_sum_above: float
-    statistic: float
-    p_value: float
-
-    @property
-    def a_lower(self) -> bool:
-        """The ranks say ``a`` is below ``b`` (more rank mass on the images where ``a < b``)."""
-        return self.rank_sum_below > self.rank_sum_above
-
-    @property
-    def a_better(self) -> bool:
-        """The ranks say ``a`` is better than ``b`` in the criterion's direction (:data:`LOWER_IS_BETTER`)."""
-        return self.a_lower if LOWER_IS_BETTER[self.criterion] else self.rank_sum_above > self.rank_sum_below
-
-    def significant_lower(self, alpha: float = ALPHA) -> bool:
-        """``a`` is lower than ``b`` with two-sided p below ``alpha``."""
-        return bool(self.a_lower and self._significant(alpha))
-
-    def significant_better(self, alpha: float = ALPHA) -> bool:
-        """``a`` is better than ``b`` (:attr:`a_better`) with two-sided p below ``alpha``."""
-        return bool(self.a_better and self._significant(alpha))
-
-    def _significant(self, alpha: float) -> bool:
-        return not math.isnan(self.p_value) and self.p_value < alpha
-
-
 def bootstrap_median_ci(values: np.ndarray, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
                         level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of the median.
@@ -109,16 +72,17 @@ def bootstrap_median_ci(values: np.ndarray, resamples: int = DEFAULT_RESAMPLES, 
     Raises:
         ValueError: NaN in ``values`` or ``resamples < 1``.
     """
-    return _bootstrap(values, np.median, resamples, seed, level)
+    return _bootstrap(values, lambda v, idx: np.median(v[idx], axis=1), resamples, seed, level)
 
 
 def bootstrap_iqr_ci(values: np.ndarray, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
                      level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of the interquartile range (see :func:`bootstrap_median_ci`)."""
-    def iqr(a, axis):
-        q1, q3 = np.quantile(a, [0.25, 0.75], axis=axis)
+    def iqr(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        q1, q3 = np.quantile(values[idx], [0.25, 0.75], axis=1)
         return q3 - q1
     return _bootstrap(values, iqr, resamples, seed, level)
+
 
 
 def _bootstrap(values: np.ndarray, statistic: Callable, resamples: int, seed: int,
@@ -136,15 +100,22 @@ def _bootstrap(values: np.ndarray, statistic: Callable, resamples: int, seed: in
     for start in range(0, resamples, chunk):
         stop = min(start + chunk, resamples)
         idx = rng.integers(0, values.size, size=(stop - start, values.size))
-        stats[start:stop] = statistic(values[idx], axis=1)
+        stats[start:stop] = statistic(values, idx)
     tail = (1.0 - level) / 2.0
     low, high = np.quantile(stats, [tail, 1.0 - tail])
     return float(low), float(high)
 
 
+def _column(table: ResultsTable, criterion: str) -> np.ndarray:
+    """A criterion column as floats; ``neg_s_ord`` is ``-s_ord``."""
+    if criterion == "neg_s_ord":
+        return -np.asarray(table.column("s_ord"), dtype=np.float64)
+    return np.asarray(table.column(criterion), dtype=np.float64)
+
+
 def finite_values(table: ResultsTable, criterion: str, method: str) -> tuple[np.ndarray, int]:
     """``method``'s finite values of ``criterion`` over images, in table order, and how many NaN rows were dropped."""
-    values = np.asarray(table.filter(method=method).column(criterion), dtype=np.float64)
+    values = _column(table.filter(method=method), criterion)
     finite = values[~np.isnan(values)]
     return finite, int(values.size - finite.size)
 
@@ -162,8 +133,23 @@ def method_stats(table: ResultsTable, criterion: str, method: str, resamples: in
                        float(q1), float(q3))
 
 
+
+def _pivot(table: ResultsTable, criterion: str) -> Pivot:
+    if criterion == "neg_s_ord":
+        ids, methods, matrix = table.pivot("s_ord")
+        return ids, methods, -matrix
+    return table.pivot(criterion)
+
+
+def _pivot_column(pivot: Pivot, method: str) -> np.ndarray:
+    _, methods, matrix = pivot
+    if method not in methods:
+        raise ReproError(f"method {method!r} is not in the results table (methods: {', '.join(methods)})")
+    return matrix[:, methods.index(method)]
+
+
 def paired_test(table: ResultsTable, criterion: str, a: str, b: str, pivot: Pivot | None = None) -> PairedTest:
-    """Two-sided Wilcoxon signed-rank test of methods ``a`` vs ``b`` on ``criterion``, paired by ``image_id``.
+    """Wilcoxon signed-rank test of methods ``a`` vs ``b`` on ``criterion``, paired by ``image_id``.
 
     Images lacking a finite value for either method are dropped and counted in ``dropped``. ``pivot``: the
     result of ``table.pivot(criterion)`` if already computed (it is rebuilt otherwise).
@@ -171,36 +157,49 @@ def paired_test(table: ResultsTable, criterion: str, a: str, b: str, pivot: Pivo
     Raises:
         ReproError: ``a`` or ``b`` is not in the table.
     """
+    pivot = pivot if pivot is not None else _pivot(table, criterion)
+    return signed_rank(_pivot_column(pivot, a), _pivot_column(pivot, b), a, b, criterion)
+
+
+def per_image_ranks(pivot: Pivot, criterion: str, methods: Sequence[str]) -> np.ndarray:
+    """``(images, len(methods))``: each method's rank among ``methods`` on each image, 1 = best in the criterion's
+    direction, ties averaged; NaN where the method's value is NaN (it is not ranked on that image)."""
     from scipy import stats
 
-    _, methods, matrix = pivot if pivot is not None else table.pivot(criterion)
-    for m in (a, b):
-        if m not in methods:
-            raise ReproError(f"method {m!r} is not in the results table (methods: {', '.join(methods)})")
-    xa, xb = matrix[:, methods.index(a)], matrix[:, methods.index(b)]
-    present = ~(np.isnan(xa) & np.isnan(xb))  # images where at least one of the two has a row
-    both = ~np.isnan(xa) & ~np.isnan(xb)
-    d = xa[both] - xb[both]
-    nonzero = d[d != 0]
-    ranks = stats.rankdata(np.abs(nonzero)) if nonzero.size else np.zeros(0)
-    below, above = float(ranks[nonzero < 0].sum()), float(ranks[nonzero > 0].sum())
-    if nonzero.size == 0:
-        statistic, p_value = math.nan, math.nan
-    else:
-        result = stats.wilcoxon(xa[both], xb[both], zero_method="wilcox", alternative="two-sided")
-        statistic, p_value = float(result.statistic), float(result.pvalue)
-    return PairedTest(a, b, criterion, int(both.sum()), int(present.sum() - both.sum()), int(nonzero.size),
-                      float(np.median(d)) if d.size else math.nan, below, above, statistic, p_value)
+    matrix = np.stack([_pivot_column(pivot, m) for m in methods], axis=1)
+    oriented = matrix if LOWER_IS_BETTER_ALL[criterion] else -matrix
+    if oriented.size == 0:
+        return oriented
+    return stats.rankdata(oriented, axis=1, nan_policy="omit")
 
 
 class StatsMemo:
-    """One table's :func:`method_stats` by ``(criterion, method)`` and ``table.pivot`` by criterion, each computed
-    once and shared by the claims of one evaluation (same numbers as a direct call with the same settings)."""
+    """One table's :func:`method_stats`, pivots, per-image ranks and paired tests, each computed once and shared by
+    the claims of one evaluation (same numbers as a direct call with the same settings).
 
-    def __init__(self, table: ResultsTable, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED):
-        self.table, self.resamples, self.seed = table, resamples, seed
+    Args:
+        table: the one-row-per-(image, method) table of one reading.
+        resamples, seed: bootstrap settings.
+        tp_claims: the reading of the proportionality claims, ``"between"`` or ``"within"``
+            (:data:`repro.readings.READINGS`).
+    """
+
+    def __init__(self, table: ResultsTable, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+                 tp_claims: str = READINGS["tp_claims"][0]):
+        if tp_claims not in READINGS["tp_claims"]:
+            raise ValueError(f"tp_claims must be one of {', '.join(READINGS['tp_claims'])}, got {tp_claims!r}")
+        self.table, self.resamples, self.seed, self.tp_claims = table, resamples, seed, tp_claims
         self._stats: dict[tuple[str, str], MethodStats] = {}
         self._pivots: dict[str, Pivot] = {}
+        self._ranks: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        self._tests: dict[tuple, PairedTest] = {}
+
+    def with_tp_claims(self, tp_claims: str) -> "StatsMemo":
+        """A memo of the same table and bootstrap settings with another ``tp_claims``, sharing every cache (the
+        numbers do not depend on ``tp_claims``)."""
+        other = StatsMemo(self.table, self.resamples, self.seed, tp_claims)
+        other._stats, other._pivots, other._ranks, other._tests = self._stats, self._pivots, self._ranks, self._tests
+        return other
 
     def missing(self, methods: Sequence[str]) -> list[str]:
         """The methods of ``methods`` that have no row in the table, in the given order."""
@@ -216,8 +215,42 @@ class StatsMemo:
             out[m] = self._stats[criterion, m]
         return out
 
+    def pivot(self, criterion: str) -> Pivot:
+        """``table.pivot(criterion)`` (``neg_s_ord``: of ``-s_ord``), cached."""
+        if criterion not in self._pivots:
+            self._pivots[criterion] = _pivot(self.table, criterion)
+        return self._pivots[criterion]
+
+    def values(self, criterion: str, method: str) -> np.ndarray:
+        """``method``'s values of ``criterion`` by image (the pivot's column, NaN where missing)."""
+        return _pivot_column(self.pivot(criterion), method)
+
+    def ranks(self, criterion: str, method: str, pool: Sequence[str]) -> np.ndarray:
+        """``method``'s per-image rank among ``pool`` on ``criterion`` (:func:`per_image_ranks`)."""
+        key = (criterion, tuple(pool))
+        if key not in self._ranks:
+            self._ranks[key] = per_image_ranks(self.pivot(criterion), criterion, pool)
+        return self._ranks[key][:, list(pool).index(method)]
+
     def paired_test(self, criterion: str, a: str, b: str) -> PairedTest:
         """:func:`paired_test` of ``a`` vs ``b`` on ``criterion`` over the cached pivot."""
-        if criterion not in self._pivots:
-            self._pivots[criterion] = self.table.pivot(criterion)
-        return paired_test(self.table, criterion, a, b, pivot=self._pivots[criterion])
+        key = ("between", criterion, a, b)
+        if key not in self._tests:
+            self._tests[key] = paired_test(self.table, criterion, a, b, pivot=self.pivot(criterion))
+        return self._tests[key]
+
+    def within_test(self, method: str, criterion: str, b_criterion: str,
+                    pool: Sequence[str] | None = None) -> PairedTest:
+        """One method's ``criterion`` against its ``b_criterion``, paired by image: its values (``pool`` None; the
+        two columns must point the same way) or its per-image ranks among ``pool``."""
+        key = ("within", method, criterion, b_criterion, tuple(pool) if pool is not None else None)
+        if key not in self._tests:
+            if pool is None:
+                if LOWER_IS_BETTER_ALL[criterion] != LOWER_IS_BETTER_ALL[b_criterion]:
+                    raise ValueError(f"{criterion} and {b_criterion} point different ways; compare ranks or use "
+                                     "neg_s_ord")
+                xa, xb = self.values(criterion, method), self.values(b_criterion, method)
+            else:
+                xa, xb = self.ranks(criterion, method, pool), self.ranks(b_criterion, method, pool)
+            self._tests[key] = signed_rank(xa, xb, method, method, criterion, b_criterion, ranks=pool is not None)
+        return self._tests[key]

@@ -1,4 +1,5 @@
-"""repro.claims.report: claims.md / claims.json of a results directory, the summary, `repro check-claims`."""
+"""repro.claims.report: claims.md / claims.json of a results directory (one reading, or several with the readings
+table), the summary, `repro check-claims`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 
 import pytest
 
-from repro.claims import CLAIMS, ClaimSpec, check_claims
+from repro.claims import CLAIMS, NOT_TESTABLE, ClaimSpec, check_claims
 from repro.cli import main as cli_main
 
 
@@ -24,10 +25,19 @@ def test_check_claims_writes_standard_json_and_markdown(synthetic, tmp_path):
     assert data["failed"] == [] and [c["id"] for c in data["claims"]] == [c.id for c in CLAIMS]
     n_ord = {s["method"]: s for s in data["claims"][0]["stats"]}
     assert n_ord["deeplift"]["median"] == 0.25 and n_ord["deeplift"]["iqr"] == 9.5 / 64
-    assert all(t["a_lower"] for t in data["claims"][0]["tests"])
+    tests = data["claims"][0]["tests"]
+    assert all(t["a_lower"] and t["a_better"] and t["effect_better"] == t["rank_biserial"] > 0 for t in tests)
+    assert len(data["claims"][0]["adjusted_p"]) == 6 and data["readings"] is None
+    assert [u["id"] for u in data["not_testable"]] == [u.id for u in NOT_TESTABLE]
+    # the run's own reading (its config.json says score "probability"), one row per (image, method)
+    assert data["tp_claims"] == "between" and data["reading"] == "score=probability"
     text = (out / "claims.md").read_text()
     assert "DeepLIFT has shown relatively better Necessity Ordering" in text and "| DeepLIFT | 20 | 0 | 0.25 |" in text
-    assert "Lower is better for every criterion." in text and "**0 of 6 checks do not hold**" in text
+    assert "(L813-815; C1a; rule `better_than_all`)" in text
+    assert "Lower is better for N-Ord, 1 - S-Ord, TPN, TPS; higher is better for S-Ord." in text
+    assert "**r > 0 means a is lower than b**" in text and "Holm within each claim's family" in text
+    assert "## Claims that cannot be tested" in text and "`sm_pool_not_sufficient` (C5) | L827-831" in text
+    assert "**0 of 15 checks do not hold**" in text and "## Claims under each reading" not in text
     assert not list(out.glob(".*.tmp"))
 
 
@@ -46,9 +56,10 @@ def test_summary_and_direction_come_from_the_claims(synthetic, tmp_path):
     mixed = (CLAIMS[0], ClaimSpec("gradcam_best_s_ord", "...", "better_than_all", ("s_ord",), winners=("gradcam",)))
     report = check_claims(out, resamples=50, toys=False, claims=mixed)
     lines = report.summary().splitlines()
-    assert lines[0] == f"claims of Section 4.2 on {out} (profile embedded, 20 images):"
+    assert lines[0] == (f"claims of Sections 4.2, 4.3 and the conclusion on {out} (profile embedded, 20 images, "
+                        "reading score=probability, tp_claims=between):")
     assert lines[1] == "  HOLDS          deeplift_lowest_n_ord: median N-Ord: DeepLIFT 0.25 < IG 0.375"
-    assert lines[-1] == "2 of 2 checks hold"
+    assert lines[-1] == f"2 of 2 checks hold; {len(NOT_TESTABLE)} claims not testable"
     assert "Lower is better for N-Ord; higher is better for S-Ord." in (out / "claims.md").read_text()
 
 
@@ -69,3 +80,49 @@ def test_command_exit_codes(synthetic, tmp_path, capsys):
     assert _cli(bad_paper, "--profile", "embedded") == 0
     assert _cli(tmp_path / "nowhere") == 2
     assert "results table not found" in capsys.readouterr().err
+
+
+def test_tp_claims_comes_from_the_argument_or_the_run_config(synthetic, tmp_path):
+    out = synthetic.results_dir(tmp_path / "run", examples=0)
+    assert check_claims(out, resamples=20, toys=False, write=False).tp_claims == "between"
+    within = check_claims(out, resamples=20, toys=False, write=False, tp_claims="within")
+    claim = next(c for c in within.claims if c.id == "sm_ig_sg_better_tpn")
+    assert within.tp_claims == "within" and claim.rule == "rank_within" and "tp_claims=within" in claim.ref
+    config = json.loads((out / "config.json").read_text())
+    (out / "config.json").write_text(json.dumps({**config, "tp_claims": "within"}))
+    assert check_claims(out, resamples=20, toys=False, write=False).tp_claims == "within"
+
+
+def test_check_claims_with_reading_views_appends_the_readings_table(synthetic, tmp_path):
+    out = synthetic.results_dir(tmp_path / "run", examples=0)
+    default = synthetic.table()
+    flipped = synthetic.table(synthetic.with_changes(n_ord__integrated_gradients=0.125))
+    views = [("default", default, "between"), ("tp_claims=within", default, "within"),
+             ("score=probability", flipped, "between")]
+    report = check_claims(out, resamples=50, toys=False, readings=views)
+    assert report.reading == "default" and report.num_rows == len(default) and report.failed == []
+    assert report.readings.flipped_by("deeplift_lowest_n_ord") == ["score=probability"]
+    text = (out / "claims.md").read_text()
+    full, readings = text.split("## Claims under each reading")
+    assert "## `deeplift_lowest_n_ord`: HOLDS" in full  # the default reading's full report comes first
+    assert "| claim | default | tp_claims=within | score=probability |" in readings
+    assert ("- `deeplift_lowest_n_ord`: holds and significant under default; flipped by score=probability "
+            "(does not hold)") in readings
+    data = _strict_json((out / "claims.json").read_text())
+    assert [r["label"] for r in data["readings"]["readings"]] == ["default", "tp_claims=within", "score=probability"]
+    deeplift = next(c for c in data["readings"]["claims"] if c["id"] == "deeplift_lowest_n_ord")
+    assert deeplift["robust"] is False and deeplift["verdicts"]["score=probability"] == "does not hold"
+    summary = report.summary()
+    assert "claims under 3 readings (default, tp_claims=within, score=probability):" in summary
+    assert summary.endswith(f"{len(CLAIMS) - 1} of {len(CLAIMS)} claims robust across the readings")
+
+
+def test_check_claims_reads_the_runs_own_reading_of_a_table_with_several(synthetic, tmp_path):
+    from repro.results import read_results, write_results
+
+    out = synthetic.results_dir(tmp_path / "run", examples=0)
+    own = [{**r, "score": "probability"} for r in read_results(out / "results.csv").rows()]
+    other = [{**r, "score": "logit", "n_ord": 0.0 if r["method"] == "lrp" else r["n_ord"]} for r in own]
+    write_results(out / "results.csv", own + other)  # two rows per (image, method): one per score
+    report = check_claims(out, resamples=20, toys=False, write=False)
+    assert report.num_rows == 160 and report.failed == []  # the logit rows (LRP best N-Ord) are not read

@@ -1,0 +1,135 @@
+"""Rules over all methods at once (registered in :data:`repro.claims.rules.RULES`): no method best on all criteria,
+and no frequent per-image winner of both necessity and sufficiency.
+
+The pool is ``others`` when given, else every attribution method in the table (the Random baseline excluded).
+
+* ``no_method_best_on_all`` (descriptive): the best method by median (:func:`repro.vocabulary.best_method`)
+  differs between at least two of the criteria. It drops the word "significantly" of the sentence and holds as
+  soon as two criteria have different leaders.
+* ``no_method_significantly_better_on_all`` (inferential, "no evaluated method is significantly better than others
+  on all criteria at the same time", L820-822): no method ``m`` beats every other method on every criterion with
+  the one-sided Wilcoxon tests "``m`` better than ``o``", Holm-corrected over ``m``'s family of
+  ``(k - 1) x criteria`` tests (24 for seven methods and four criteria). The claim fails when some method does.
+  ``significant`` is ``None`` (the rule is itself the inferential reading); the tests of the method closest to
+  beating all (most rejections) are reported with its effect sizes.
+* ``no_frequent_winner_for_both`` (the conclusion, L949-951, and Figures 6 and 7): per-image winners
+  (:mod:`repro.claims.winners`); a method is a "frequent winner for both" when the share of images where it wins a
+  necessity criterion (N-Ord or TPN) and a sufficiency criterion (S-Ord or TPS) exceeds ``frequent`` (default
+  ``1/k``, the share each of ``k`` methods would have of a single criterion's wins if wins were spread evenly;
+  the paper gives no threshold). Reported beside each share: the share expected if winning necessity and winning
+  sufficiency were independent. ``significant``: every method's share is below ``frequent`` by a one-sided exact
+  binomial test, Holm over the ``k`` methods.
+"""
+
+from __future__ import annotations
+
+from repro.claims.paired import ALPHA, holm
+from repro.claims.rules import ClaimSpec, Outcome, direction_word, holm_family, labels, names, rejected, rule
+from repro.claims.stats import StatsMemo
+from repro.claims.winners import FIGURE6_WINNERS, winner_frequencies
+from repro.vocabulary import BASELINES, CRITERION_LABELS, best_method, display_name
+
+
+def _pool(spec: ClaimSpec, memo: StatsMemo) -> list[str]:
+    return list(spec.others) or [m for m in memo.table.methods if m not in BASELINES]
+
+
+def _pool_words(spec: ClaimSpec) -> str:
+    return names(spec.others) if spec.others else f"the attribution methods present, {names(BASELINES)} excluded"
+
+
+def _describe_no_method_best_on_all(spec: ClaimSpec) -> str:
+    directions = {direction_word(c) for c in spec.criteria}
+    direction = (f"{directions.pop()} is better for each" if len(directions) == 1
+                 else "; ".join(f"{CRITERION_LABELS[c]}: {direction_word(c)} is better" for c in spec.criteria))
+    return (f"the method with the best median differs between at least two of {', '.join(labels(spec.criteria))} "
+            f"({direction}; over {_pool_words(spec)})")
+
+
+@rule("no_method_best_on_all", _describe_no_method_best_on_all, compares=False)
+def no_method_best_on_all(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
+    """The per-median winner (:func:`~repro.vocabulary.best_method`) is not the same method on every criterion."""
+    pool = _pool(spec, memo)
+    if len(pool) < 2:
+        return Outcome(None, "not testable: fewer than two attribution methods in the table")
+    stats, winners = [], {}
+    for criterion in spec.criteria:
+        by_method = memo.stats(criterion, pool)
+        stats.extend(by_method.values())
+        winners[criterion] = best_method({m: s.median for m, s in by_method.items()}, criterion, exclude=())
+    if any(w is None for w in winners.values()):
+        return Outcome(None, "not testable: a criterion has no finite value", stats=stats,
+                       values={"winners": winners})
+    detail = ", ".join(f"{CRITERION_LABELS[c]}: {display_name(w)}" for c, w in winners.items())
+    return Outcome(len(set(winners.values())) > 1, f"best by median: {detail}", stats=stats,
+                   values={"winners": winners})
+
+
+def _describe_significantly_better(spec: ClaimSpec) -> str:
+    return (f"no method beats every other on all of {', '.join(labels(spec.criteria))}: for each method, the "
+            f"one-sided paired Wilcoxon tests 'better than each other method' on each criterion (Holm over that "
+            f"method's tests, alpha {ALPHA}) are not all significant (over {_pool_words(spec)})")
+
+
+@rule("no_method_significantly_better_on_all", _describe_significantly_better, compares=False)
+def no_method_significantly_better_on_all(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
+    """No method's 'better than every other on every criterion' tests are all significant after Holm."""
+    pool = _pool(spec, memo)
+    if len(pool) < 2:
+        return Outcome(None, "not testable: fewer than two attribution methods in the table")
+    per_method, dominating, closest = {}, [], None
+    for m in pool:
+        tests = [memo.paired_test(c, m, o) for c in spec.criteria for o in pool if o != m]
+        raw, adjusted = holm_family(tests)
+        n_rejected = sum(p < ALPHA for p in adjusted)
+        effects = [t.effect_better for t in tests]
+        per_method[m] = {"tests": len(tests), "significant": n_rejected,
+                         "min_effect_better": min(effects) if effects else float("nan")}
+        if rejected(adjusted):
+            dominating.append(m)
+        if closest is None or n_rejected > per_method[closest[0]]["significant"]:
+            closest = (m, tests, raw, adjusted)
+    m, tests, raw, adjusted = closest
+    if dominating:
+        detail = f"{names(dominating)} significantly better than every other method on every criterion"
+    else:
+        detail = (f"no method significantly better than all others on all {len(spec.criteria)} criteria; closest: "
+                  f"{display_name(m)}, {per_method[m]['significant']} of {per_method[m]['tests']} tests significant")
+    return Outcome(not dominating, detail, None, tests=tests, family_p=raw, adjusted_p=adjusted,
+                   values={"per_method": per_method, "dominating": dominating, "closest": m})
+
+
+def _describe_winners(spec: ClaimSpec) -> str:
+    threshold = spec.params.get("frequent")
+    share = f"{threshold:.3g}" if threshold is not None else "1/k (k = the number of compared methods)"
+    return (f"per image, the winner of each of N-Ord, S-Ord, TPN, TPS (the best value, ties to the paper's order); "
+            f"no method wins a necessity criterion (N-Ord or TPN) and a sufficiency criterion (S-Ord or TPS) on the "
+            f"same image on more than a share {share} of the images (over {_pool_words(spec)})")
+
+
+@rule("no_frequent_winner_for_both", _describe_winners, compares=False, params=("frequent",))
+def no_frequent_winner_for_both(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
+    """Each method's share of images won on both a necessity and a sufficiency criterion is at most ``frequent``."""
+    from scipy import stats as sps
+
+    pool = _pool(spec, memo)
+    if len(pool) < 2:
+        return Outcome(None, "not testable: fewer than two attribution methods in the table")
+    freq = winner_frequencies(memo.table, pool)
+    if freq.n_images == 0:
+        return Outcome(None, "not testable: no image has a winner on every criterion")
+    threshold = float(spec.params.get("frequent") or 1.0 / len(pool))
+    p = [sps.binomtest(freq.both_count[m], freq.n_images, threshold, alternative="less").pvalue for m in pool]
+    adjusted = holm(p)
+    frequent = [m for m in pool if freq.both[m] > threshold]
+    ranked = sorted(pool, key=lambda m: -freq.both[m])
+    detail = (f"share of {freq.n_images} images won on both (expected if independent): " + ", ".join(
+        f"{display_name(m)} {freq.both[m]:.1%} ({freq.expected[m]:.1%})" for m in ranked)
+        + f"; threshold {threshold:.1%}" + (f"; frequent: {names(frequent)}" if frequent else ""))
+    values = {"threshold": threshold, "n_images": freq.n_images, "dropped": freq.dropped,
+              "both": freq.both, "expected": freq.expected, "p_necessity": freq.p_necessity,
+              "p_sufficiency": freq.p_sufficiency, "wins": freq.wins,
+              "binomial_p": dict(zip(pool, p)), "adjusted_p": dict(zip(pool, adjusted)),
+              "same_winner": freq.same_winner, "same_winner_expected": freq.same_winner_expected,
+              "figure6_winners": FIGURE6_WINNERS, "figure6_images": len(freq.figure6_images)}
+    return Outcome(not frequent, detail, rejected(adjusted), values=values)
