@@ -2,7 +2,10 @@
 
 * Figure 3: Example 1, the model output (dashed) and the running AOPC (solid) while removing the features of
   x = (1, 1, 1) from M = max(x1, x2) along the full orderings of Table 1 (A1 = A2 = (1, 1, 1, 0),
-  A3 = (1, 1, 0, 0)), computed through the criteria engine by :mod:`repro.claims.toys`;
+  A3 = (1, 1, 0, 0)), computed through the criteria engine by :mod:`repro.claims.toys`. The paper's caption says
+  "A2 and A3 are overlapping with each other in this exmaple" (L245-246); the curves computed from Table 1 overlap
+  for A1 and A2, as the text says (L248-253), so the figure carries a note (:data:`FIGURE3_CAPTION_NOTE`) that the
+  caption should read A1 and A2;
 * Figure 4: TPN and TPS curves of one image for each method including Random: top-first vs bottom-first against
   the share k of positive attribution, the area between them shaded (:func:`union_area`) and reported divided by
   y0, before the penalties r and r' (as the paper's caption says).
@@ -10,9 +13,10 @@
 
 from __future__ import annotations
 
+import textwrap
 from fractions import Fraction
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -22,11 +26,26 @@ from repro.figures.drawing import DPI, new_figure, row_of, save
 from repro.results import Example, ResultsTable
 from repro.vocabulary import display_name, ordered_methods
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+FIGURE3_CAPTION_NOTE = (
+    "Note: the paper's caption says \"A2 and A3 are overlapping\"; it should read A1 and A2. The curves computed "
+    "from Table 1 are A1 = A2 = (1, 1, 1, 0) and A3 = (1, 1, 0, 0), as the text says (\"A2 and A1 are considered "
+    "as showing same level of relativity\").")
+"""The note drawn under Figure 3 on its caption's "A2 and A3"."""
+
 
 def figure3(out_dir: str | Path, dpi: int = DPI) -> list[Path]:
     """Figure 3: Example 1's deletion curves over the full orderings of Table 1, and their running AOPC."""
+    return save(figure3_figure(), out_dir, "fig3_toy_aopc", dpi)
+
+
+def figure3_figure() -> "Figure":
+    """The Figure 3 drawing (see :func:`figure3`), with :data:`FIGURE3_CAPTION_NOTE` under the panels."""
     curves = example1_deletion_curves()
-    fig = new_figure(9.0, 3.6)
+    fig = new_figure(9.0, 4.0)
     ax_out, ax_aopc = fig.subplots(1, 2)
     styles = {"A1": ("tab:blue", "o", 9), "A2": ("tab:orange", "s", 5), "A3": ("tab:green", "^", 7)}
     for name, (m, y) in curves.items():
@@ -46,7 +65,8 @@ def figure3(out_dir: str | Path, dpi: int = DPI) -> list[Path]:
                      arrowprops={"arrowstyle": "->", "lw": 0.8})
     fig.suptitle("Figure 3: Example 1, x = (1, 1, 1), zero perturbation: A1 = A2 = (1, 1, 1, 0), "
                  "A3 = (1, 1, 0, 0)", fontsize=10)
-    return save(fig, out_dir, "fig3_toy_aopc", dpi)
+    fig.supxlabel(textwrap.fill(FIGURE3_CAPTION_NOTE, 130), fontsize=7.5, color="0.25")
+    return fig
 
 
 def _frac(v: float) -> str:

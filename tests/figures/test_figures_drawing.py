@@ -40,6 +40,21 @@ def test_figure3_is_drawn_from_the_toy_example(tmp_path):
     assert all(p.stat().st_size > 500 for p in paths)
 
 
+def test_figure3_notes_that_the_caption_should_read_a1_and_a2():
+    import numpy as np
+
+    from repro.claims.toys import EXAMPLE1_DELETION
+    from repro.figures.curves import FIGURE3_CAPTION_NOTE, figure3_figure
+
+    fig = figure3_figure()
+    assert fig.get_supxlabel().replace("\n", " ") == FIGURE3_CAPTION_NOTE
+    assert "\"A2 and A3 are overlapping\"; it should read A1 and A2" in FIGURE3_CAPTION_NOTE
+    ax_out = fig.axes[0]  # the dashed output curves drawn are the computed ones: A1 = A2 differs from A3
+    drawn = {line.get_label().split(":")[0]: line.get_ydata() for line in ax_out.get_lines()}
+    assert all(np.array_equal(drawn[n], EXAMPLE1_DELETION[n]) for n in ("A1", "A2", "A3"))
+    assert np.array_equal(drawn["A1"], drawn["A2"]) and not np.array_equal(drawn["A2"], drawn["A3"])
+
+
 def test_area_between_piecewise_linear_curves_is_exact():
     # top: (0,1) -> (1,0); bottom: (0,0) -> (1,1): they cross at k = 1/2, area = 2 * (1/2 * 1/2 * 1) = 1/2
     *_, area = union_area((np.array([0.0, 1.0]), np.array([1.0, 0.0])), (np.array([0.0, 1.0]), np.array([0.0, 1.0])))
