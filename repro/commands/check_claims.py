@@ -24,13 +24,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resamples", type=positive_int, default=DEFAULT_RESAMPLES,
                    help=f"bootstrap resamples for the CIs (default {DEFAULT_RESAMPLES})")
     p.add_argument("--seed", type=nonneg_int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
+    p.add_argument("--readings", action="store_true",
+                   help="also test every claim under every reading the table holds (the run's own first) and report "
+                        "which verdicts are robust and which reading flips them")
     p.add_argument("--no-toys", action="store_true",
                    help="skip recomputing the toy examples through the criteria engine (no TensorFlow)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from repro.results import reading_views
+
+    views = reading_views(args.results_dir) if args.readings else None
     report = check_claims(args.results_dir, args.profile, resamples=args.resamples, seed=args.seed,
-                          toys=not args.no_toys, strict=args.strict)
+                          toys=not args.no_toys, strict=args.strict, readings=views)
     print(report.summary())
     print(f"[repro] wrote {args.results_dir / 'claims.md'} and {args.results_dir / 'claims.json'}")
     return report.exit_code

@@ -94,10 +94,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def finish(out: Path, results: Path, profile: str) -> int:
-    """Figures and claims, redone only when ``results.csv`` changed (a finished run re-run is a no-op)."""
+    """Figures and claims (with the readings table over every reading the run holds), redone only when
+    ``results.csv`` changed (a finished run re-run is a no-op)."""
     from repro.claims import check_claims
     from repro.figures import draw_all
     from repro.io import atomic_write_text
+    from repro.results import reading_views
 
     stamp = out / ".finished"
     digest = hashlib.sha1(results.read_bytes()).hexdigest()
@@ -106,7 +108,7 @@ def finish(out: Path, results: Path, profile: str) -> int:
         report = check_claims(out, profile, write=False)
     else:
         draw_all(out)
-        report = check_claims(out, profile)
+        report = check_claims(out, profile, readings=reading_views(out))
         atomic_write_text(stamp, digest)
     print(report.summary())
     return report.exit_code

@@ -15,12 +15,14 @@ from repro.results.table import (
     FLOAT_COLUMNS, INT_COLUMNS, RESULT_COLUMNS, STRING_COLUMNS, ResultsTable, concat_tables, read_results,
     result_row, results_text, rows_from_results, write_results,
 )
-from repro.results.views import available_readings, read_view, reading_tag, reading_view, run_reading
+from repro.results.views import (
+    available_readings, read_view, reading_tag, reading_view, reading_views, run_reading,
+)
 
 __all__ = [
     "CURVE_NAMES", "Example", "FLOAT_COLUMNS", "INT_COLUMNS", "RESULT_COLUMNS", "STRING_COLUMNS", "ResultsTable",
     "assemble_results", "chunk_image_ids", "chunk_path", "concat_tables", "count_chunks", "example_path", "example_paths",
     "load_example", "manifest_path", "read_results", "reading_tag", "reading_view", "result_row", "results_text",
-    "rows_from_results", "available_readings", "read_view", "run_reading", "write_chunk",
+    "rows_from_results", "available_readings", "read_view", "reading_views", "run_reading", "write_chunk",
     "verify_chunk", "write_example", "write_results",
 ]

@@ -99,3 +99,19 @@ def read_view(results_dir: str | os.PathLike, **changes: str) -> tuple[ResultsTa
     base = run_reading(results_dir)
     reading = base.changed(**changes)
     return reading_view(read_results(Path(results_dir) / "results.csv"), reading, base), reading
+
+
+def reading_views(results_dir: str | os.PathLike) -> list[tuple[str, ResultsTable, str]]:
+    """Every reading a run's table can show, as ``(label, view, tp_claims)`` with the run's own reading first
+    (what :func:`repro.claims.readings_report` takes). Views that differ only in ``tp_claims`` share one table
+    object, so their statistics are computed once."""
+    base = run_reading(results_dir)
+    table = read_results(Path(results_dir) / "results.csv")
+    tables: dict[Reading, ResultsTable] = {}
+    out = []
+    for reading in available_readings(table, base):
+        key = reading.changed(tp_claims=base.tp_claims)
+        if key not in tables:
+            tables[key] = reading_view(table, reading, base)
+        out.append((reading.label(base), tables[key], reading.tp_claims))
+    return out
