@@ -175,3 +175,27 @@ def test_changing_a_method_default_recomputes_its_maps(tmp_path, monkeypatch):
     assert run("c") == 4 and calls == [2, 2]  # a changed default: new keys, both maps recomputed
     with pytest.raises(ReproError, match=r"method_params: .*'rule': 'midpoint'.* != .*'rule': 'right'"):
         open_study(cfg, tmp_path / "a")
+
+
+@pytest.mark.slow
+def test_embedded_run_holds_every_reading_and_shares_what_it_can(tiny_run):
+    from repro.results import read_results, reading_views
+
+    table = read_results(tiny_run / "results.csv")
+    own = table.filter(reading="")
+    assert set(table.column("score")) == {"logit", "probability"}
+    assert sorted(set(table.filter(reading="guided_backprop=plain").column("method"))) == ["guided_backprop"]
+    assert sorted(set(table.filter(reading="input_reference=input_minus_baseline").column("method"))) == [
+        "guided_backprop", "saliency", "smoothgrad"]
+    # where the label is the top-1 class, the target=label rows are the run's own rows (maps shared by cache key)
+    label = table.filter(reading="target=label")
+    same = label.column("target") == label.column("label")
+    assert same.any()
+    for name in ("n_ord", "s_ord", "tpn", "tps", "y0"):
+        np.testing.assert_array_equal(label.column(name)[same], own.column(name)[same])
+    views = reading_views(tiny_run)
+    assert views[0][0] == "default" and {label for label, _, _ in views} >= {
+        "score=probability", "s_ord=text", "guided_backprop=plain", "target=label", "tp_claims=within"}
+    assert all(len(view) == 4 * 8 for _, view, _ in views)
+    claims = json.loads((tiny_run / "claims.json").read_text())
+    assert claims["readings"] is not None
