@@ -139,3 +139,18 @@ def test_merge_config_errors_name_the_file(tmp_path, monkeypatch, capsys):
     (out / "config.json").write_text(json.dumps({"seed": 0}))
     assert main(["merge", str(tmp_path / "a"), "--out", str(out)]) == 2
     assert f"{out / 'config.json'}: no 'profile' entry" in capsys.readouterr().err
+
+
+def test_images_off_the_0_255_scale_are_named_in_a_warning(tmp_path, capsys):
+    from repro.commands import load_images
+
+    raw = np.zeros((3, 4, 4, 3), np.float32)
+    raw[0] = 200.0
+    raw[1] = 0.5  # looks already scaled to [0, 1]
+    raw[2] = -120.0  # looks mean-centred
+    np.save(tmp_path / "imgs.npy", raw)
+    load_images(tmp_path / "imgs.npy", (4, 4, 3))
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2
+    assert err[0].startswith(f"[repro] warning: {tmp_path / 'imgs.npy'}[1]: maximum 0.5 <= 1")
+    assert err[1].startswith(f"[repro] warning: {tmp_path / 'imgs.npy'}[2]: values span [-120, -120]")

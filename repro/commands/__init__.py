@@ -50,7 +50,9 @@ def add_model_and_image_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_images(path: Path, input_shape: tuple[int, ...]) -> "np.ndarray":
-    """Raw RGB images ``(N, *input_shape)`` from a ``.npy``, as float32.
+    """Raw RGB images ``(N, *input_shape)`` from a ``.npy``, as float32; an image off the 0..255 scale (already
+    scaled to [0, 1], or outside [0, 255]) gets a warning on stderr naming it (:func:`repro.data.images.
+    raw_range_problems`), since the black baseline then means nothing.
 
     Raises:
         ReproError: missing/unreadable file, an ``.npz``, wrong shape, non-numeric dtype, NaN/inf, ``N = 0``; the
@@ -71,6 +73,12 @@ def load_images(path: Path, input_shape: tuple[int, ...]) -> "np.ndarray":
         raise ReproError(f"{path}: images contain NaN or infinite values")
     if len(raw) == 0:
         raise ReproError(f"{path}: no images (N = 0)")
+    import sys
+
+    from repro.data.images import raw_range_problems
+
+    for problem in raw_range_problems(raw, [f"{path}[{i}]" for i in range(len(raw))]):
+        print(f"[repro] warning: {problem}", file=sys.stderr)
     return raw
 
 
