@@ -3,8 +3,11 @@
 * :mod:`repro.criteria.orders`: per-pixel scores, pi+ and rank maps, the share axis, the counts visited;
 * :mod:`repro.criteria.curves`: the compiled engine answering (image, rank range, remove|add) queries;
 * :mod:`repro.criteria.scores`: one function per equation (eq. 3, eq. 4, Def. 4, Def. 6) and the exact area;
-* :mod:`repro.criteria.api`: :func:`evaluate` / :func:`evaluate_methods` / :func:`evaluate_scores` and their
-  result records.
+* :mod:`repro.criteria.queries`: pi+ and the counts of each (image, map), the deduplicated engine queries;
+* :mod:`repro.criteria.pairs`: the (image, map, target) pairs of a call, one engine pass, their criteria;
+* :mod:`repro.criteria.result`: the result records :class:`CriteriaResult`, :class:`ImageCurves`, :class:`Curve`;
+* :mod:`repro.criteria.api`: :func:`evaluate` / :func:`evaluate_methods` / :func:`evaluate_scores` (the records
+  and the NaN reasons are importable from it too).
 
 Usage::
 
@@ -15,16 +18,16 @@ Usage::
     by_score["logit"]["saliency"].s_ord_text
 """
 
-from repro.criteria.api import (OUTPUT_SCORE, CriteriaResult, Curve, ImageCurves, evaluate, evaluate_methods,
-                                evaluate_scores, model_scores)
+from repro.criteria.api import (OUTPUT_SCORE, REASON_NO_POSITIVE, REASON_Y0, CriteriaResult, Curve, ImageCurves,
+                                evaluate, evaluate_methods, evaluate_scores, model_scores)
 from repro.criteria.orders import (ordering_counts, pixel_scores, positive_order, rank_map, share_axis,
                                    share_counts)
 from repro.criteria.scores import (area_between, at_every_count, n_ord, necessity_ratio, s_ord, sufficiency_ratio,
                                    tpn, tps)
 
 __all__ = [
-    "OUTPUT_SCORE", "CriteriaResult", "Curve", "ImageCurves", "evaluate", "evaluate_methods", "evaluate_scores",
-    "model_scores",
+    "OUTPUT_SCORE", "REASON_NO_POSITIVE", "REASON_Y0", "CriteriaResult", "Curve", "ImageCurves", "evaluate",
+    "evaluate_methods", "evaluate_scores", "model_scores",
     "ordering_counts", "pixel_scores", "positive_order", "rank_map", "share_axis", "share_counts",
     "area_between", "at_every_count", "n_ord", "necessity_ratio", "s_ord", "sufficiency_ratio", "tpn", "tps",
 ]
