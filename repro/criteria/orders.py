@@ -19,7 +19,7 @@ Pixel counts visited (``K = steps``; ``steps=None`` or ``M <= K`` is exact mode,
   (nearly) evenly spaced in ``k``.
 
 The top curves (pi+) are read at the union of both sets, the bottom curves (reversed pi+) at the share counts of
-the reversed ordering (:mod:`repro.criteria.api`).
+the reversed ordering (:mod:`repro.criteria.queries`).
 
 Reference: Wang et al., "Interpreting Interpretations: Organizing Attribution Methods by Criteria", Section 3.1.
 """

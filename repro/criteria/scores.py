@@ -14,7 +14,7 @@ Footnote 2 ("we clip the scores below 0 and add a small positive number eps to t
 model outputs entering TPN/TPS (curve values, y0, y_b) are clipped below at 0, and ``eps`` is added to both
 numerator and denominator of ``r`` and ``r'`` (so ``r = 1`` whenever removing pi+ brings the output down to
 ``y_b``, including ``y_b = R_M = 0``) and to the normaliser ``r * y0``. ``y0 <= 0`` is not handled here: the caller
-reports NaN (:mod:`repro.criteria.api`). See ``docs/criteria.md`` for every reading and its alternative.
+reports NaN (:mod:`repro.criteria.pairs`). See ``docs/criteria.md`` for every reading and its alternative.
 
 The curves of TPN/TPS are piecewise linear in ``k`` through the evaluated points ``(k_m, R_m)``; top and bottom
 curves have different breakpoints, and :func:`area_between` integrates ``|top - bottom|`` exactly, including sign
