@@ -14,8 +14,9 @@ from repro.results import RESULT_COLUMNS, ResultsTable, concat_tables, read_resu
 # ------------------------------------------------------------------------------------------------ results table
 
 def _row(image_id, method, **values):
-    row = dict(image_id=image_id, method=method, target=3, label=-1, y0=0.9, yb=0.1, num_positive=10,
-               n_ord=0.25, s_ord=-0.5, one_minus_s_ord=1.5, tpn=0.1, tps=0.2, reason="")
+    row = dict(image_id=image_id, method=method, reading="", score="logit", target=3, label=-1, y0=0.9, yb=0.1,
+               num_positive=10, n_ord=0.25, s_ord=-0.5, one_minus_s_ord=1.5, s_ord_text=-0.75,
+               s_ord_baseline=0.25, tpn=0.1, tps=0.2, reason="")
     row.update(values)
     return row
 
@@ -43,10 +44,12 @@ def test_results_round_trip_is_exact(tmp_path):
 
 def test_extra_columns_kept_and_reason_optional(tmp_path):
     rows = [_row("a", "random", shard="0/2")]
-    del rows[0]["reason"]
+    for optional in ("reason", "reading", "score"):
+        del rows[0][optional]
     write_results(tmp_path / "r.csv", rows)
     table = read_results(tmp_path / "r.csv")
-    assert table.column("shard").tolist() == ["0/2"] and table.column("reason").tolist() == [""]
+    assert table.column("shard").tolist() == ["0/2"]
+    assert table.column("reason").tolist() == table.column("reading").tolist() == table.column("score").tolist() == [""]
 
 
 def test_write_results_rejects_incomplete_rows(tmp_path):
@@ -62,7 +65,7 @@ def test_read_results_errors_name_file_line_and_column(tmp_path):
         read_results(tmp_path / "nothere.csv")
     path = tmp_path / "r.csv"
     path.write_text("image_id,method,target\n")
-    with pytest.raises(ReproError, match=r"r.csv: missing columns label, y0, yb"):
+    with pytest.raises(ReproError, match=r"r.csv: missing columns reading, score, label, y0, yb"):
         read_results(path)
     write_results(path, [_row("a", "lrp"), _row("b", "lrp")])
     lines = path.read_text().splitlines()
@@ -70,12 +73,12 @@ def test_read_results_errors_name_file_line_and_column(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ReproError, match=r"r.csv: line 3: column 'n_ord': malformed number '0.2.5'"):
         read_results(path)
-    lines[2] = lines[2].replace("0.2.5", "0.25").replace("b,lrp,3", "b,lrp,three")
+    lines[2] = lines[2].replace("0.2.5", "0.25").replace("b,lrp,,logit,3", "b,lrp,,logit,three")
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ReproError, match=r"line 3: column 'target': malformed integer 'three'"):
         read_results(path)
     path.write_text(lines[0] + "\nonly,two\n")
-    with pytest.raises(ReproError, match=r"line 2: 2 fields, expected 13"):
+    with pytest.raises(ReproError, match=rf"line 2: 2 fields, expected {len(RESULT_COLUMNS)}"):
         read_results(path)
     path.write_text("")
     with pytest.raises(ReproError, match="empty file"):
@@ -100,7 +103,8 @@ def test_filter_pivot_and_duplicates():
 
 def test_results_columns_typed_the_same_from_rows_and_from_file(tmp_path):
     row = {"image_id": "a", "method": "lrp", "target": 3, "label": 1, "y0": 0.5, "yb": 0.25, "num_positive": 7,
-           "n_ord": float("nan"), "s_ord": 0.1, "one_minus_s_ord": 0.9, "tpn": 0.2, "tps": 0.3}
+           "n_ord": float("nan"), "s_ord": 0.1, "one_minus_s_ord": 0.9, "s_ord_text": 0.0, "s_ord_baseline": 0.2,
+           "tpn": 0.2, "tps": 0.3}
     table = ResultsTable.from_rows([row])
     back = read_results(write_results(tmp_path / "r.csv", [row]))
     for name in RESULT_COLUMNS:
