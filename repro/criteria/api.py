@@ -40,6 +40,14 @@ Usage (data positional, every setting by keyword)::
   every point of the curve it reads: N-Ord and S-Ord average eq. 3 / eq. 4 over ALL counts ``m = 0..M`` of the
   curve interpolated linearly in ``m`` between evaluated counts; TPN and TPS interpolate linearly in ``k``.
   Exact whenever ``M <= K``. ``steps=None``: exact mode, every pixel count ``0..M`` (for small inputs).
+  ``steps="adaptive"`` (with ``tol``, default :data:`repro.criteria.adaptive.DEFAULT_TOL`): start from the grid of
+  ``K = 8`` and refine each curve in rounds (one batched engine call each) where the criteria's interpolation error
+  is, until every criterion's error estimate is at most ``tol * max(1, |value|)`` or the pair is exact
+  (:mod:`repro.criteria.adaptive`).
+* How far each number may be from exact mode (:mod:`repro.criteria.errors`), in every mode: the estimates
+  ``res.n_ord_err``, ``res.s_ord_err``, ``res.s_ord_text_err``, ``res.s_ord_baseline_err``, ``res.tpn_err``,
+  ``res.tps_err`` and the bounds ``res.n_ord_bound``, ... ``res.tps_bound`` if the curves are monotone between
+  evaluated points (NaN where the evaluated points contradict that); all 0 in exact mode.
 
 Where the work is done (every name below stays importable from here and from :mod:`repro.criteria`):
 
@@ -75,9 +83,9 @@ __all__ = [
 
 
 def evaluate(model: Any, images: np.ndarray, maps: np.ndarray, *, baseline: np.ndarray | None = None,
-             targets: np.ndarray | None = None, steps: int | None = 100, batch_size: int = 64,
+             targets: np.ndarray | None = None, steps: int | str | None = 100, batch_size: int = 64,
              score: str | None = None, image_index: np.ndarray | None = None, progress: bool = False,
-             eps: float = scores.EPS) -> CriteriaResult:
+             eps: float = scores.EPS, tol: float | None = None) -> CriteriaResult:
     """N-Ord (eq. 3), S-Ord (eq. 4), TPN (Def. 4) and TPS (Def. 6) for each (image, map); see the module docstring.
 
     Args:
@@ -87,10 +95,12 @@ def evaluate(model: Any, images: np.ndarray, maps: np.ndarray, *, baseline: np.n
         baseline: ``(H, W, C)`` or ``(N, H, W, C)`` in model space; ``None`` only for an ImageModel.
         targets: ``(N,)`` class per image, or ``(P,)`` class per map when ``image_index`` is given (a length
             of ``P`` then always means per map); ``None`` = the model's top-1 (:func:`repro.models.top1_targets`).
-        steps: ``K`` or ``None`` (exact). batch_size: forwards per compiled call (last batch padded).
+        steps: ``K``, ``None`` (exact) or ``"adaptive"``. batch_size: forwards per compiled call (last batch padded).
         score: ``None`` (the model's own output), ``"probability"`` or ``"logit"``; see the module docstring.
         image_index: ``(P,)`` image row of each map (many maps per image without copying images).
         progress: tqdm bar over the batches. eps: footnote-2 epsilon.
+        tol: ``steps="adaptive"`` only: the relative error each criterion's estimate may keep (default
+            :data:`repro.criteria.adaptive.DEFAULT_TOL`); any other ``steps`` with a ``tol`` raises ``ValueError``.
     Returns:
         :class:`CriteriaResult` with ``P`` rows.
     Raises:
@@ -100,14 +110,15 @@ def evaluate(model: Any, images: np.ndarray, maps: np.ndarray, *, baseline: np.n
     images, base = _check_inputs(model, images, baseline)
     pix = orders.pixel_scores(maps, images.shape[1:3])
     (res,) = run_pairs(model, forward, OUTPUT, (_score_name(model, score),), images, pix, base, targets, steps,
-                       batch_size, image_index, progress, eps)
+                       batch_size, image_index, progress, eps, tol)
     return res
 
 
 def evaluate_methods(model: Any, images: np.ndarray, maps_by_method: Mapping[str, np.ndarray], *,
                      baseline: np.ndarray | None = None, targets: np.ndarray | None = None,
-                     steps: int | None = 100, batch_size: int = 64, score: str | None = None,
-                     progress: bool = False, eps: float = scores.EPS) -> dict[str, CriteriaResult]:
+                     steps: int | str | None = 100, batch_size: int = 64, score: str | None = None,
+                     progress: bool = False, eps: float = scores.EPS,
+                     tol: float | None = None) -> dict[str, CriteriaResult]:
     """:func:`evaluate` for several methods' maps of the same ``N`` images in one engine pass.
 
     Args:
@@ -121,7 +132,7 @@ def evaluate_methods(model: Any, images: np.ndarray, maps_by_method: Mapping[str
     if targets is not None and isinstance(targets, Mapping):
         raise ValueError("evaluate_methods takes targets per image (N,); per-map targets: evaluate_scores")
     (by_name,) = run_sets(model, forward, OUTPUT, (_score_name(model, score),), images, maps_by_method, base,
-                          targets, None, steps, batch_size, progress, eps)
+                          targets, None, steps, batch_size, progress, eps, tol)
     return by_name
 
 
@@ -134,9 +145,9 @@ def model_scores(model: Any) -> tuple[str, ...]:
 def evaluate_scores(model: Any, images: np.ndarray, maps: Mapping[Hashable, np.ndarray], *,
                     baseline: np.ndarray | None = None,
                     targets: np.ndarray | Mapping[Hashable, np.ndarray] | None = None,
-                    image_index: Mapping[Hashable, np.ndarray] | None = None, steps: int | None = 100,
-                    batch_size: int = 64, progress: bool = False,
-                    eps: float = scores.EPS) -> dict[str, dict[Hashable, CriteriaResult]]:
+                    image_index: Mapping[Hashable, np.ndarray] | None = None, steps: int | str | None = 100,
+                    batch_size: int = 64, progress: bool = False, eps: float = scores.EPS,
+                    tol: float | None = None) -> dict[str, dict[Hashable, CriteriaResult]]:
     """The criteria under every score the model has (:func:`model_scores`), for several map sets of the same
     ``N`` images, in ONE engine pass: each (image, map) query is one forward whatever the number of scores.
 
@@ -155,12 +166,14 @@ def evaluate_scores(model: Any, images: np.ndarray, maps: Mapping[Hashable, np.n
             set (sets absent from it explain the top-1 class of their images).
         image_index: set name -> ``(P_k,)`` image row of each map of that set (a subset of the images, or several
             maps per image); sets absent from it have one map per image in order.
-        steps, batch_size, progress, eps: as :func:`evaluate`.
+        steps, batch_size, progress, eps, tol: as :func:`evaluate`.
     Returns:
         score -> set name -> :class:`CriteriaResult` with ``P_k`` rows; scores ``"logit"`` and ``"probability"``,
         or ``"output"`` (:data:`OUTPUT_SCORE`) for a model with one output. ``num_forwards`` is the whole pass's
         count (shared by every score and set). For each score the numbers equal those of :func:`evaluate` /
-        :func:`evaluate_methods` with that ``score`` (``None`` for ``"output"``) on the same maps and targets.
+        :func:`evaluate_methods` with that ``score`` (``None`` for ``"output"``) on the same maps and targets,
+        except with ``steps="adaptive"``: there the counts are refined until the criteria of EVERY score are within
+        ``tol``, so they can differ from a one-score call's (each run within its own error estimates).
     Raises:
         ValueError: as :func:`evaluate`; an error about one set names it.
     """
@@ -171,7 +184,7 @@ def evaluate_scores(model: Any, images: np.ndarray, maps: Mapping[Hashable, np.n
         forward, mode = score_function(model, None), OUTPUT
     images, base = _check_inputs(model, images, baseline)
     per_score = run_sets(model, forward, mode, names, images, maps, base, targets, image_index, steps,
-                         batch_size, progress, eps)
+                         batch_size, progress, eps, tol)
     return dict(zip(names, per_score))
 
 

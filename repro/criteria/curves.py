@@ -123,6 +123,18 @@ class CurveEngine:
             float64 ``(Q,)`` model outputs for the queries' targets (mode :data:`OUTPUT`), or ``(Q, 2)`` their
             logits and probabilities (mode :data:`LOGIT_PROBABILITY`).
         """
+        return self.run_uploaded(self.upload(images, baselines, ranks), queries, progress)
+
+    def upload(self, images: np.ndarray, baselines: np.ndarray, ranks: np.ndarray) -> tuple:
+        """Images, baselines and rank maps as device tensors, for several :meth:`run_uploaded` calls (the rounds of
+        ``steps="adaptive"``) without uploading them again."""
+        import tensorflow as tf
+
+        return (tf.constant(np.asarray(images, np.float32)), tf.constant(np.asarray(baselines, np.float32)),
+                tf.constant(np.asarray(ranks, np.int32)))
+
+    def run_uploaded(self, uploaded: tuple, queries: dict[str, np.ndarray], progress: bool = False) -> np.ndarray:
+        """:meth:`run` on tensors from :meth:`upload`."""
         import tensorflow as tf
 
         q = np.stack([np.asarray(queries[k], dtype=np.int32) for k in QUERY_FIELDS])
@@ -134,9 +146,7 @@ class CurveEngine:
         pad = (-Q) % B
         if pad:
             q = np.concatenate([q, np.repeat(q[:, -1:], pad, axis=1)], axis=1)
-        imgs = tf.constant(np.asarray(images, np.float32))
-        bases = tf.constant(np.asarray(baselines, np.float32))
-        rks = tf.constant(np.asarray(ranks, np.int32))
+        imgs, bases, rks = uploaded
         starts = range(0, Q + pad, B)
         if progress:
             from tqdm.auto import tqdm

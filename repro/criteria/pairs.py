@@ -21,8 +21,10 @@ from typing import Any, Callable, Hashable, Mapping
 
 import numpy as np
 
-from repro.criteria import orders, scores
-from repro.criteria.curves import get_engine
+from repro.criteria import adaptive, orders, scores
+from repro.criteria.adaptive import ADAPTIVE
+from repro.criteria.curves import ADD, QUERY_FIELDS, REMOVE, get_engine
+from repro.criteria.errors import BOUND_FIELDS, ERROR_FIELDS, CurveSamples, pair_errors
 from repro.criteria.queries import PairCounts, pair_orders, plan_queries
 from repro.criteria.result import REASON_NO_POSITIVE, REASON_Y0, CriteriaResult, Curve, ImageCurves
 from repro.models import ImageModel, top1_targets
@@ -31,8 +33,8 @@ from repro.models import ImageModel, top1_targets
 def run_sets(model: Any, forward: Callable, mode: str, names: tuple[str, ...], images: np.ndarray,
              maps: Mapping[Hashable, np.ndarray], base: np.ndarray,
              targets: np.ndarray | Mapping[Hashable, np.ndarray] | None,
-             image_index: Mapping[Hashable, np.ndarray] | None, steps: int | None, batch_size: int,
-             progress: bool, eps: float) -> list[dict[Hashable, CriteriaResult]]:
+             image_index: Mapping[Hashable, np.ndarray] | None, steps: int | str | None, batch_size: int,
+             progress: bool, eps: float, tol: float | None = None) -> list[dict[Hashable, CriteriaResult]]:
     """Several map sets in one engine pass: per score (``names``), set -> :class:`CriteriaResult`."""
     keys = list(maps)
     if not keys:
@@ -86,20 +88,21 @@ def run_sets(model: Any, forward: Callable, mode: str, names: tuple[str, ...], i
         pair_targets.append(t)
         sizes.append(P)
     results = run_pairs(model, forward, mode, names, images, np.concatenate(pix), base, np.concatenate(pair_targets),
-                        steps, batch_size, np.concatenate(rows), progress, eps)
+                        steps, batch_size, np.concatenate(rows), progress, eps, tol)
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     return [{key: res.subset(slice(int(bounds[j]), int(bounds[j + 1]))) for j, key in enumerate(keys)}
             for res in results]
 
 
 def run_pairs(model: Any, forward: Callable, engine_mode: str, names: tuple[str, ...], images: np.ndarray,
-              pix: np.ndarray, base: np.ndarray, targets: np.ndarray | None, steps: int | None, batch_size: int,
-              image_index: np.ndarray | None, progress: bool, eps: float) -> list[CriteriaResult]:
+              pix: np.ndarray, base: np.ndarray, targets: np.ndarray | None, steps: int | str | None,
+              batch_size: int, image_index: np.ndarray | None, progress: bool, eps: float,
+              tol: float | None = None) -> list[CriteriaResult]:
     """The engine behind every entry point: ``forward`` is read in ``engine_mode`` (one column per score of
     ``names``), ``pix`` per-pixel scores ``(P, H, W)``. Returns one :class:`CriteriaResult` per score."""
     N, H, W, C = images.shape
     P = pix.shape[0]
-    orders.check_steps(steps)
+    tol = adaptive.check_sampling(steps, tol)
     explicit_index = image_index is not None
     if image_index is None:
         if P != N:
@@ -121,6 +124,9 @@ def run_pairs(model: Any, forward: Callable, engine_mode: str, names: tuple[str,
         raise ValueError(f"targets out of range [0, {num_classes}): min {targets.min()}, max {targets.max()}")
     pair_targets = (targets if per_map else targets[image_index]).astype(np.int64)
 
+    if steps == ADAPTIVE:
+        return run_adaptive(forward, engine_mode, names, images, pix, base, image_index, pair_targets, tol,
+                            batch_size, progress, eps)
     ranks, counts = pair_orders(pix, steps)
     plan = plan_queries(counts, image_index, pair_targets, shared_base=base.shape[0] == 1)
     engine = get_engine(forward, batch_size, (H, W, C), engine_mode)
@@ -130,39 +136,92 @@ def run_pairs(model: Any, forward: Callable, engine_mode: str, names: tuple[str,
                           pair_targets, steps, plan.num_forwards, name) for j, name in enumerate(names)]
 
 
+def run_adaptive(forward: Callable, engine_mode: str, names: tuple[str, ...], images: np.ndarray, pix: np.ndarray,
+                 base: np.ndarray, image_index: np.ndarray, pair_targets: np.ndarray, tol: float, batch_size: int,
+                 progress: bool, eps: float) -> list[CriteriaResult]:
+    """``steps="adaptive"`` (:mod:`repro.criteria.adaptive`): the first grid and every refinement round are one
+    engine call each over all pairs still refining; identical queries of a round are evaluated once."""
+    N, H, W, C = images.shape
+    ranks, counts = pair_orders(pix, adaptive.START_STEPS)
+    engine = get_engine(forward, batch_size, (H, W, C), engine_mode)
+    uploaded = engine.upload(images, base, ranks)
+    shared_base = base.shape[0] == 1
+    forwards = [0]
+
+    def ask(requests):
+        keys = np.concatenate([curve_queries(p, c, counts[p].M, m, image_index, pair_targets, shared_base)
+                               for p, c, m in requests])
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        out = engine.run_uploaded(uploaded, dict(zip(QUERY_FIELDS, uniq.T)), progress=progress)
+        forwards[0] += len(uniq)
+        out = out.reshape(len(uniq), len(names))[inverse.ravel()]
+        bounds = np.cumsum([0] + [len(m) for _, _, m in requests])
+        return [out[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+    done = adaptive.refine([(c.M, c.k_top, c.k_bot) for c in counts], ask, tol, eps)
+    shapes = [(c.M, c.k_top, c.k_bot) for c in counts]
+    return [criteria_result(shapes, [s.samples(j) for s in done.pairs], eps, image_index, pair_targets,
+                            adaptive.ADAPTIVE, forwards[0], name, tol=tol, rounds=done.rounds)
+            for j, name in enumerate(names)]
+
+
+def curve_queries(p: int, curve: int, M: int, m: np.ndarray, image_index: np.ndarray, pair_targets: np.ndarray,
+                  shared_base: bool) -> np.ndarray:
+    """The engine queries ``(n, len(QUERY_FIELDS))`` of pair ``p``'s curve ``curve`` (0..3: remove-top,
+    remove-bottom, add-top, add-bottom) at counts ``m``; an empty range is canonicalised as in
+    :func:`repro.criteria.queries.plan_queries` (shared by every map of the image with that target)."""
+    m = np.asarray(m, np.int64)
+    top = curve in (0, 2)
+    lo = np.zeros_like(m) if top else M - m
+    hi = m if top else np.full_like(m, M)
+    empty = lo == hi
+    i = int(image_index[p])
+    cols = {"image": np.full(m.size, i), "baseline": np.full(m.size, 0 if shared_base else i),
+            "rank": np.where(empty, 0, p), "lo": np.where(empty, 0, lo), "hi": np.where(empty, 0, hi),
+            "mode": np.full(m.size, REMOVE if curve < 2 else ADD), "target": np.full(m.size, pair_targets[p])}
+    return np.stack([cols[f] for f in QUERY_FIELDS], axis=1).astype(np.int64)
+
+
 def pair_criteria(outputs: np.ndarray, counts: list[PairCounts], segments: list[list[tuple[int, int]]], eps: float,
                   num_positive: np.ndarray, image_index: np.ndarray, pair_targets: np.ndarray, steps: int | None,
                   num_forwards: int, score: str) -> CriteriaResult:
     """The criteria of every pair from the outputs ``(Q_all,)`` of one score, in the written order of the queries
     (``segments``: per pair, the ranges of its remove-top, remove-bottom, add-top and add-bottom curves)."""
-    P = len(counts)
-    res = {k: np.full(P, np.nan) for k in ("n_ord", "s_ord", "s_ord_text", "s_ord_baseline", "tpn", "tps", "y0",
-                                           "yb")}
-    reasons, curves = [], []
+    samples = []
     for p, (M, k_top, k_bot, m_top, m_bot) in enumerate(counts):
         rm_top, rm_bot, add_top, add_bot = (outputs[a:b] for a, b in segments[p])
-        y0, yb = float(rm_top[0]), float(add_top[0])
-        frac = m_top / M if M else np.zeros(1)
+        samples.append(CurveSamples((m_top, rm_top), (m_bot, rm_bot), (m_top, add_top), (m_bot, add_bot)))
+    return criteria_result([(c.M, c.k_top, c.k_bot) for c in counts], samples, eps, image_index, pair_targets,
+                           steps, num_forwards, score)
+
+
+def criteria_result(shapes: list[tuple[int, np.ndarray, np.ndarray]], samples: list[CurveSamples], eps: float,
+                    image_index: np.ndarray, pair_targets: np.ndarray, steps: int | str | None, num_forwards: int,
+                    score: str, tol: float | None = None, rounds: int = 1) -> CriteriaResult:
+    """The :class:`CriteriaResult` of pairs ``(M, k_top, k_bot)`` from their four sampled curves under one score,
+    with the error estimates (:func:`repro.criteria.errors.pair_errors`)."""
+    P = len(shapes)
+    res = {k: np.full(P, np.nan) for k in ("n_ord", "s_ord", "s_ord_text", "s_ord_baseline", "tpn", "tps", "y0",
+                                           "yb", *ERROR_FIELDS, *BOUND_FIELDS)}
+    reasons, curves = [], []
+    for p, ((M, k_top, k_bot), sample) in enumerate(zip(shapes, samples)):
+        (m_rt, y_rt), (m_rb, y_rb), (m_at, y_at), (m_ab, y_ab) = sample
+        y0, yb = float(y_rt[0]), float(y_at[0])
         curves.append(ImageCurves(
-            necessity=Curve(frac, rm_top, m_top), sufficiency=Curve(frac, add_top, m_top),
-            tpn_top=Curve(k_top[m_top], rm_top, m_top), tpn_bottom=Curve(k_bot[m_bot], rm_bot, m_bot),
-            tps_top=Curve(k_top[m_top], add_top, m_top), tps_bottom=Curve(k_bot[m_bot], add_bot, m_bot),
+            necessity=Curve(m_rt / M if M else np.zeros(1), y_rt, m_rt),
+            sufficiency=Curve(m_at / M if M else np.zeros(1), y_at, m_at),
+            tpn_top=Curve(k_top[m_rt], y_rt, m_rt), tpn_bottom=Curve(k_bot[m_rb], y_rb, m_rb),
+            tps_top=Curve(k_top[m_at], y_at, m_at), tps_bottom=Curve(k_bot[m_ab], y_ab, m_ab),
             num_positive=M, y0=y0, yb=yb))
         res["y0"][p], res["yb"][p] = y0, yb
         if M == 0:
             reasons.append(REASON_NO_POSITIVE)
             continue
-        res["n_ord"][p] = scores.n_ord(scores.at_every_count(m_top, rm_top), yb)
-        adding = scores.at_every_count(m_top, add_top)
-        res["s_ord"][p] = scores.s_ord(adding, y0)
-        res["s_ord_text"][p] = scores.s_ord(adding, y0, reading="text")
-        res["s_ord_baseline"][p] = scores.s_ord(adding, y0, reading="baseline", yb=yb)
-        if y0 <= 0:
-            reasons.append(REASON_Y0)
-            continue
-        res["tpn"][p] = scores.tpn(k_top[m_top], rm_top, k_bot[m_bot], rm_bot, y0, yb, eps)
-        res["tps"][p] = scores.tps(k_top[m_top], add_top, k_bot[m_bot], add_bot, y0, eps)
-        reasons.append("")
-    return CriteriaResult(**res, num_positive=num_positive.copy(), reason=reasons, curves=curves,
-                          image_index=image_index.astype(np.int64), targets=pair_targets.copy(), steps=steps,
-                          num_forwards=num_forwards, score=score)
+        for name, value in scores.criteria_of_curves(M, k_top, k_bot, *sample, eps=eps).items():
+            res[name][p] = value
+        for name, value in pair_errors(M, k_top, k_bot, sample, y0, yb, eps)._asdict().items():
+            res[name][p] = value
+        reasons.append(REASON_Y0 if y0 <= 0 else "")
+    return CriteriaResult(**res, num_positive=np.array([s[0] for s in shapes], np.int64), reason=reasons,
+                          curves=curves, image_index=image_index.astype(np.int64), targets=pair_targets.copy(),
+                          steps=steps, num_forwards=num_forwards, score=score, tol=tol, rounds=rounds)

@@ -60,6 +60,15 @@ class CriteriaResult:
     - y0``); ``s_ord_baseline`` ``min{R'_m, R'_M} - y_b`` (:data:`repro.criteria.scores.S_ORD_READINGS`), all from
     the same adding curve. ``score``: which class score the numbers read (``"probability"``, ``"logit"`` or
     :data:`OUTPUT_SCORE`).
+
+    How far each number may be from exact mode (:mod:`repro.criteria.errors`; absolute, in the criterion's own
+    units, float64; 0 in exact mode and for pairs with ``M <= K``; NaN where the criterion is NaN): the estimates
+    ``n_ord_err``, ``s_ord_err``, ``s_ord_text_err``, ``s_ord_baseline_err`` (``= s_ord_err``), ``tpn_err``,
+    ``tps_err`` (what ``steps="adaptive"`` drives below ``tol * max(1, |value|)``), and the bounds ``n_ord_bound``,
+    ``s_ord_bound``, ``s_ord_text_bound``, ``s_ord_baseline_bound``, ``tpn_bound``, ``tps_bound``, valid IF the
+    curves are monotone between evaluated points, claimed only where the evaluated points never turn next to an
+    unevaluated gap (NaN otherwise). ``steps``: ``K``, ``None`` (exact) or ``"adaptive"`` (with ``tol`` and
+    ``rounds``).
     """
 
     n_ord: np.ndarray
@@ -75,10 +84,26 @@ class CriteriaResult:
     curves: list[ImageCurves]
     image_index: np.ndarray
     targets: np.ndarray
-    steps: int | None
+    n_ord_err: np.ndarray
+    s_ord_err: np.ndarray
+    s_ord_text_err: np.ndarray
+    s_ord_baseline_err: np.ndarray
+    tpn_err: np.ndarray
+    tps_err: np.ndarray
+    n_ord_bound: np.ndarray
+    s_ord_bound: np.ndarray
+    s_ord_text_bound: np.ndarray
+    s_ord_baseline_bound: np.ndarray
+    tpn_bound: np.ndarray
+    tps_bound: np.ndarray
+    steps: int | str | None
     num_forwards: int = 0
     """Model evaluations run for the whole call (all pairs and scores; shared ones counted once)."""
     score: str = OUTPUT_SCORE
+    tol: float | None = None
+    """The tolerance of ``steps="adaptive"`` (``None`` otherwise)."""
+    rounds: int = 1
+    """Engine calls of the whole call (``steps="adaptive"``: the first grid plus the refinement rounds)."""
 
     def __len__(self) -> int:
         return len(self.n_ord)
@@ -86,7 +111,7 @@ class CriteriaResult:
     def subset(self, idx: Sequence[int] | np.ndarray | slice) -> "CriteriaResult":
         """The rows ``idx`` (``num_forwards`` is kept as the whole call's count)."""
         rows = np.arange(len(self))[idx]
-        kept = ("steps", "num_forwards", "score")
+        kept = ("steps", "num_forwards", "score", "tol", "rounds")
         return CriteriaResult(**{
             f.name: getattr(self, f.name) if f.name in kept
             else [getattr(self, f.name)[i] for i in rows] if f.name in ("reason", "curves")

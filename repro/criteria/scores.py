@@ -169,3 +169,26 @@ def tps(top_k: np.ndarray, top_y: np.ndarray, bottom_k: np.ndarray, bottom_y: np
     area = area_between(top_k, top, bottom_k, bottom)
     r = sufficiency_ratio(top[-1], y0, eps)
     return area / (r * max(float(y0), 0.0) + eps)
+
+
+def criteria_of_curves(M: int, k_top: np.ndarray, k_bot: np.ndarray, rt: tuple[np.ndarray, np.ndarray],
+                       rb: tuple[np.ndarray, np.ndarray], at: tuple[np.ndarray, np.ndarray],
+                       ab: tuple[np.ndarray, np.ndarray], eps: float = EPS) -> dict[str, float]:
+    """The criteria of one (image, map) pair from its four sampled curves, each ``(counts, outputs)``: removing
+    along pi+ (``rt``) / reversed pi+ (``rb``), adding along pi+ (``at``) / reversed pi+ (``ab``); counts increase
+    from 0 to ``M`` (``M > 0``). ``k_top`` / ``k_bot``: the share axes ``(M + 1,)``.
+
+    Returns:
+        ``n_ord``, ``s_ord``, ``s_ord_text``, ``s_ord_baseline`` and (``y0 > 0`` only) ``tpn``, ``tps``.
+    """
+    (m_rt, y_rt), (m_rb, y_rb), (m_at, y_at), (m_ab, y_ab) = rt, rb, at, ab
+    y0, yb = float(y_rt[0]), float(y_at[0])
+    out = {"n_ord": n_ord(at_every_count(m_rt, y_rt), yb)}
+    adding = at_every_count(m_at, y_at)
+    out["s_ord"] = s_ord(adding, y0)
+    out["s_ord_text"] = s_ord(adding, y0, reading="text")
+    out["s_ord_baseline"] = s_ord(adding, y0, reading="baseline", yb=yb)
+    if y0 > 0:
+        out["tpn"] = tpn(k_top[m_rt], y_rt, k_bot[m_rb], y_rb, y0, yb, eps)
+        out["tps"] = tps(k_top[m_at], y_at, k_bot[m_ab], y_ab, y0, eps)
+    return out
