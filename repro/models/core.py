@@ -98,32 +98,79 @@ def _compiled_forward(model):
     return tf.function(lambda b: model(b, training=False), reduce_retracing=True)
 
 
+SOFTMAX_NAMES: tuple[str, ...] = ("softmax", "softmax_v2")
+"""How a softmax activation is written in a layer's config (``tf.nn.softmax`` serialises as ``softmax_v2``)."""
+SOFTMAX_OPS: tuple[str, ...] = ("nn.softmax", "math.softmax", "keras.activations.softmax")
+"""``TFOpLambda`` symbols of a softmax applied as a function in the functional API (``tf.nn.softmax(x)``)."""
+
+
+def output_layer(model: Any) -> Any:
+    """The layer producing the (single) output of a Keras model: ``model.layers[-1]`` for a Sequential, the output
+    tensor's own layer for a Functional model (whose ``layers`` list need not end with it)."""
+    outputs = getattr(model, "outputs", None) or []
+    if model.__class__.__name__ != "Sequential" and len(outputs) == 1 and hasattr(outputs[0], "_keras_history"):
+        return outputs[0]._keras_history.layer
+    return model.layers[-1]
+
+
+def activation_name(layer: Any) -> str | None:
+    """The name of a layer's ``activation`` setting (``"relu"``, ``"softmax"``, ...), ``None`` if it has none."""
+    act = getattr(layer, "activation", None)
+    if act is None:
+        return None
+    name = layer.get_config().get("activation") if hasattr(layer, "get_config") else None
+    if isinstance(name, dict):  # a serialised activation object
+        name = name.get("config", {}).get("name") or name.get("class_name")
+    return str(name if name is not None else getattr(act, "__name__", act))
+
+
 def _softmax_layer_kind(model: Any) -> str | None:
-    """``"layer"`` if ``model`` ends in a ``Softmax``/``Activation("softmax")`` layer, ``"activation"`` if its last
-    layer has a fused softmax activation (``Dense(activation="softmax")``), else ``None``."""
+    """``"layer"`` if ``model``'s output layer is a ``Softmax`` / ``Activation("softmax")`` layer or a softmax
+    applied as a function (``TFOpLambda``) over the last axis, ``"activation"`` if it is a layer with a fused softmax
+    activation (``Dense(activation="softmax")``), else ``None``."""
     import tensorflow as tf
 
-    last = model.layers[-1]
-    act = getattr(last, "activation", None)
-    if isinstance(last, tf.keras.layers.Softmax) or (
-        isinstance(last, tf.keras.layers.Activation) and act is tf.keras.activations.softmax
-    ):
-        return "layer"
-    return "activation" if act is tf.keras.activations.softmax else None
+    last = output_layer(model)
+    if isinstance(last, tf.keras.layers.Softmax):
+        axis = last.get_config().get("axis", -1)
+        return "layer" if axis in (-1, [-1], 1, [1]) else None
+    if last.__class__.__name__ == "TFOpLambda" and getattr(last, "symbol", None) in SOFTMAX_OPS:
+        nodes = getattr(last, "inbound_nodes", None) or []
+        axis = nodes[0].call_kwargs.get("axis", -1) if nodes and hasattr(nodes[0], "call_kwargs") else -1
+        return "layer" if axis in (-1, 1) else None
+    name = activation_name(last)
+    if name in SOFTMAX_NAMES:
+        return "layer" if isinstance(last, tf.keras.layers.Activation) else "activation"
+    return None
+
+
+def logit_problem(model: Any) -> str | None:
+    """Why no pre-softmax logit can be read from ``model`` (one line), or ``None`` when :func:`strip_softmax` finds
+    it: the output layer must be a final softmax, as a separate layer or a fused activation."""
+    if _softmax_layer_kind(model) is not None:
+        return None
+    last = output_layer(model)
+    act = activation_name(last)
+    what = f"{last.__class__.__name__}" + (f" with activation {act!r}" if act is not None else "")
+    return (f"no identifiable logit: the model does not end in a softmax (its output layer {last.name!r} is a {what}); "
+            "the class score is the input of a final softmax, so save the model with Dense(..., "
+            "activation='softmax') or a Softmax layer at the end")
 
 
 def strip_softmax(model: "tf.keras.Model") -> "tf.keras.Model":  # noqa: F821
     """Return a model computing the pre-softmax logits of ``model``, sharing its weights.
 
-    Handles the two ways Keras ends a classifier: a ``Dense(activation="softmax")`` (VGG16, the embedded model),
-    or a separate ``Softmax``/``Activation("softmax")`` layer. Raises :class:`ReproError` otherwise.
+    Handles the two ways Keras ends a classifier: a layer with a fused softmax activation
+    (``Dense(activation="softmax")``: VGG16, the embedded model, most ``keras.applications`` networks), or a
+    separate ``Softmax`` / ``Activation("softmax")`` layer or ``tf.nn.softmax`` call, whose input is the logit.
+    Raises :class:`ReproError` (:func:`logit_problem`) otherwise.
     """
     import tensorflow as tf
 
-    last = model.layers[-1]
+    last = output_layer(model)
     kind = _softmax_layer_kind(model)
     if kind == "layer":
-        return tf.keras.Model(model.inputs, model.layers[-2].output, name=f"{model.name}_logits")
+        return tf.keras.Model(model.inputs, last.input, name=f"{model.name}_logits")
     if kind == "activation":
         cfg = last.get_config()
         cfg["activation"] = "linear"
@@ -132,9 +179,11 @@ def strip_softmax(model: "tf.keras.Model") -> "tf.keras.Model":  # noqa: F821
         out = linear(last.input)
         linear.set_weights(last.get_weights())
         # Share variables rather than copy them so later weight changes are seen by both models.
-        linear.kernel, linear.bias = last.kernel, last.bias
+        linear.kernel = last.kernel
+        if getattr(last, "bias", None) is not None:
+            linear.bias = last.bias
         return tf.keras.Model(model.inputs, out, name=f"{model.name}_logits")
-    raise ReproError(f"model {model.name!r} does not end in a softmax; its last layer is {last.name!r}")
+    raise ReproError(f"model {model.name!r}: {logit_problem(model)}")
 
 
 _KERAS_LOGITS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
