@@ -56,6 +56,7 @@ WRITE_ERRNOS: dict[int, str] = {
     errno.EISDIR: "it is a directory; give a file path",
     errno.ENOTDIR: "a parent of it is a file, not a directory",
     errno.ENAMETOOLONG: "the name is too long",
+    errno.EEXIST: "a parent of it is a file, not a directory",
 }
 """The write failures reported as one line (:class:`~repro.errors.WriteError`): errno -> what to do."""
 

@@ -130,3 +130,13 @@ def test_load_array_errors_name_the_file(tmp_path, case, message):
     with pytest.raises(ReproError) as info:
         load_array(path, "images", allow_npz=case == "bad_zip")
     assert message in str(info.value)
+
+
+def test_a_file_in_place_of_the_parent_directory_is_one_write_error(tmp_path):
+    from repro.errors import WriteError
+
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(WriteError, match=r"afile/x.txt: cannot write: a parent of it is a file, not a directory"):
+        atomic_write_text(tmp_path / "afile" / "x.txt", "x")
+    with pytest.raises(WriteError, match=r"afile/sub/x.txt: cannot write: a parent of it is a file"):
+        atomic_write_text(tmp_path / "afile" / "sub" / "x.txt", "x")
