@@ -67,6 +67,24 @@ def test_default_methods_skip_with_reasons_and_a_requested_refused_method_stops(
     assert resolve_methods(model, ["saliency"], probe=False) == (("saliency",), {})
 
 
+def test_lrp_on_many_batchnorm_layers_is_skipped_by_default_and_tried_when_asked_for():
+    import tensorflow as tf
+
+    from repro.attributions.support import LRP_BATCHNORM_LIMIT
+
+    L = tf.keras.layers
+    inp = L.Input((8, 8, 3), name="image")
+    x = inp
+    for i in range(LRP_BATCHNORM_LIMIT + 1):
+        x = L.Activation("relu", name=f"relu{i}")(L.BatchNormalization(name=f"bn{i}")(L.Conv2D(4, 3, padding="same",
+                                                                                              name=f"conv{i}")(x)))
+    out = L.Dense(3, activation="softmax", name="predictions")(L.Flatten(name="flatten")(x))
+    model = nets.wrap(tf.keras.Model(inp, out, name="deep_bn"))
+    methods, skipped = resolve_methods(model, None, probe=False)
+    assert "lrp" not in methods and "BatchNormalization layers (17 here" in skipped["lrp"]
+    assert resolve_methods(model, ["lrp"], probe=False) == (("lrp",), {})
+
+
 def test_guided_backprop_is_refused_because_the_override_would_not_reach_the_activation():
     """On a ReLU6 or swish network the 'guided' map is exactly the plain gradient x input: nothing is guided."""
     x = np.random.default_rng(0).uniform(0, 1, (2, 16, 16, 3)).astype(np.float32)
