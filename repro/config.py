@@ -19,7 +19,9 @@ from repro.attributions import METHODS
 from repro.errors import ReproError
 from repro.readings import DEFAULTS, MAP_READINGS, READINGS, Reading
 
-PROFILES: tuple[str, ...] = ("embedded", "paper")
+PROFILES: tuple[str, ...] = ("embedded", "paper", "custom")
+"""``embedded``: the offline shapes model and data; ``paper``: VGG16 on ImageNet; ``custom``: your model (a name of
+:data:`repro.models.MODELS` or a model file) on a folder of your images (``--model``, ``--images``)."""
 EMBEDDED_DEFAULT_IMAGES = 120
 QUICK: dict[str, int] = {"steps": 10, "ig_steps": 8, "sg_samples": 8}
 """The smoke-run preset (``--quick``): the one place where step counts are capped for fast runs."""
@@ -32,6 +34,19 @@ class StudyConfig:
     profile: str = "embedded"
     model: str = "embedded"
     weights: str | None = None
+    preprocess: str | None = None
+    """``--preprocess`` (:data:`repro.models.PREPROCESS_MODES`); ``None``: the model's own."""
+    input_size: int | None = None
+    """``--input-size``; ``None``: the model's own."""
+    gradcam_layer: str | None = None
+    """Grad-CAM's layer; a custom run records the one it uses (found automatically unless given)."""
+    model_id: str | None = None
+    """A custom run's resolved model (:attr:`repro.models.ImageModel.name`: network or file digest, preprocessing,
+    size), so a changed model file is a changed setting."""
+    images: str | None = None
+    """Custom profile: the folder of images."""
+    labels: str | None = None
+    """Custom profile: the labels CSV (``file,label``), if any."""
     imagenet_dir: str | None = None
     manifest: str | None = None
     num_images: int | None = None
@@ -100,6 +115,30 @@ def make_config(profile: str = "embedded", quick: bool = False, **overrides: Any
     if profile not in PROFILES:
         raise ReproError(f"unknown profile {profile!r}; choose one of {PROFILES}")
     base: dict[str, Any] = {"profile": profile, "model": "embedded" if profile == "embedded" else "vgg16"}
+    if profile == "custom":
+        if not overrides.get("model"):
+            raise ReproError("the custom profile needs --model NAME_OR_FILE (a keras.applications name such as "
+                             "resnet50, or a .keras / .h5 model file)")
+        if not overrides.get("images"):
+            raise ReproError("the custom profile needs --images DIR (a folder of .jpg / .png images, optionally with "
+                             "a labels CSV)")
+        overrides = {**overrides, "model": str(overrides["model"]), "images": str(overrides["images"])}
+        if overrides.get("labels") is not None:
+            overrides["labels"] = str(overrides["labels"])
+    else:
+        given = [k for k in ("images", "labels", "preprocess", "input_size", "gradcam_layer", "model_id")
+                 if overrides.get(k) is not None]
+        if given:
+            raise ReproError(f"{', '.join('--' + k.replace('_', '-') for k in given)}: for the custom profile "
+                             f"(--profile custom --model ... --images DIR), not the {profile} profile")
+    if overrides.get("preprocess") is not None:
+        from repro.models.preprocessing import PREPROCESS_MODES
+
+        if overrides["preprocess"] not in PREPROCESS_MODES:
+            raise ReproError(f"unknown --preprocess {overrides['preprocess']!r}; choose from: "
+                             f"{', '.join(PREPROCESS_MODES)}")
+    if overrides.get("input_size") is not None and int(overrides["input_size"]) < 1:
+        raise ReproError(f"--input-size must be >= 1, got {overrides['input_size']}")
     if profile == "paper":
         from repro.data.imagenet import REPO_MANIFEST
 

@@ -37,18 +37,25 @@ from repro.stages import compute_chunk
 
 
 def open_model(cfg: StudyConfig):
-    """The model of the run (:func:`repro.models.load_model`)."""
+    """The model of the run (:func:`repro.models.load_model`, with the custom profile's model options)."""
     from repro.models import load_model
 
-    return load_model(cfg.model, cfg.weights)
+    options = {"preprocess": cfg.preprocess, "input_size": cfg.input_size, "gradcam_layer": cfg.gradcam_layer}
+    return load_model(cfg.model, cfg.weights, **{k: v for k, v in options.items() if v is not None})
 
 
 def open_source(cfg: StudyConfig):
-    """The profile's image source: the generated shapes test split, or ImageNet from the manifest."""
+    """The profile's image source: the generated shapes test split, ImageNet from the manifest, or (custom) the
+    folder ``cfg.images`` with its labels CSV, at the model's input size."""
     if cfg.profile == "embedded":
         from repro.data.shapes import ShapesSource
 
         return ShapesSource(n=cfg.num_images or EMBEDDED_DEFAULT_IMAGES, seed=cfg.seed, split="test")
+    if cfg.profile == "custom":
+        from repro.data.folder import FolderSource
+
+        size = cfg.input_size or open_model(cfg).input_shape[0]
+        return FolderSource(cfg.images, size=size, labels=cfg.labels, limit=cfg.num_images)
     if not cfg.imagenet_dir:
         raise ReproError("the paper profile needs --imagenet-dir DIR (the ILSVRC2012 validation images, flat or "
                          "in per-wnid folders); see the README")

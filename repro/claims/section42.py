@@ -179,3 +179,31 @@ NOT_TESTABLE: tuple[Untestable, ...] = (
         "a property of the metric, not a comparison of the evaluated methods (Section 5 compares none)"),
 )
 """The claims that cannot be tested on a results table, with the reason (listed in the report, not dropped)."""
+
+
+VGG16_SPECIFIC: dict[str, str] = {
+    "deeplift_lowest_n_ord": "stated 'On the ImageNet and VGG model'",
+    "gradcam_lowest_one_minus_s_ord": "same sentence, 'On the ImageNet and VGG model'",
+    "sm_ig_sg_better_tpn": "continues the 'On the ImageNet and VGG model' paragraph",
+    "lrp_gb_better_tps": "continues the 'On the ImageNet and VGG model' paragraph",
+    "gb_better_sufficiency_than_necessity": "read off Figure 5 (VGG16); the paper declines to explain it ('we leave "
+                                            "the understanding of GB as a future work')",
+    "lrp_good_sufficiency": "read off Figure 5 (VGG16) for one LRP rule; the paper makes 'not much strong conclusion'",
+}
+"""Claims about how the methods ranked on VGG16 / ImageNet (Figure 5), not about the methods in general: the
+custom profile (another model, other images) reports them as not applicable (:func:`applicable_claims`). The other
+claims rest on a property of the method the paper names (vanishing gradients for SM vs IG / DeepLIFT, SmoothGrad's
+averaging, Grad-CAM's upsampling) or on every method at once, so they are tested on any model."""
+
+
+def applicable_claims(profile: str) -> tuple[tuple[ClaimSpec, ...], tuple[Untestable, ...]]:
+    """The claims to test on a run of ``profile`` and the claims not applicable to it (as :class:`Untestable`
+    records, the reason saying why): on the ``custom`` profile the :data:`VGG16_SPECIFIC` ones are not applicable;
+    every other profile tests them all."""
+    if profile != "custom":
+        return CLAIMS, ()
+    kept = tuple(c for c in CLAIMS if c.id not in VGG16_SPECIFIC)
+    skipped = tuple(Untestable(c.id, c.paper, c.lines, c.ref,
+                               f"not applicable to the custom profile: a ranking measured on VGG16 / ImageNet "
+                               f"({VGG16_SPECIFIC[c.id]})") for c in CLAIMS if c.id in VGG16_SPECIFIC)
+    return kept, skipped

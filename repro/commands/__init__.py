@@ -40,13 +40,30 @@ def nonneg_int(text: str) -> int:
 
 
 def add_model_and_image_arguments(p: argparse.ArgumentParser) -> None:
-    """``--model`` (a name of :data:`repro.models.MODELS`), ``--weights``, ``--images`` and ``--targets``."""
-    from repro.models import MODEL_NAMES
+    """``--model`` (a name of :data:`repro.models.MODELS` or a model file), ``--weights``, ``--preprocess``,
+    ``--input-size``, ``--images`` and ``--targets``."""
+    from repro.models import MODEL_HELP, PREPROCESS_MODES
 
-    p.add_argument("--model", choices=MODEL_NAMES, default="embedded", help="registered model (default embedded)")
-    p.add_argument("--weights", default=None, help="VGG16: 'imagenet' or a local .h5; embedded: a retrained .h5")
+    p.add_argument("--model", default="embedded", help=f"{MODEL_HELP} (default embedded)")
+    p.add_argument("--weights", default=None,
+                   help="VGG16 and other keras.applications networks: 'imagenet', a local .h5 or 'random'; "
+                        "embedded: a retrained .h5")
+    p.add_argument("--preprocess", choices=PREPROCESS_MODES, default=None,
+                   help="raw RGB [0, 255] -> model input (default: the model's own; required for a model file)")
+    p.add_argument("--input-size", type=positive_int, default=None,
+                   help="side of the square model input (default: the model's own)")
     p.add_argument("--images", type=Path, required=True, help=".npy of raw RGB images (N, H, W, 3) in [0, 255]")
     p.add_argument("--targets", type=Path, default=None, help=".npy of N class indices (default: top-1)")
+
+
+def open_model_from_args(args: argparse.Namespace):
+    """:func:`repro.models.load_model` with the model options of :func:`add_model_and_image_arguments` (and
+    ``--gradcam-layer`` where the command has it)."""
+    from repro.models import load_model
+
+    options = {"preprocess": args.preprocess, "input_size": args.input_size,
+               "gradcam_layer": getattr(args, "gradcam_layer", None)}
+    return load_model(args.model, args.weights, **{k: v for k, v in options.items() if v is not None})
 
 
 def load_images(path: Path, input_shape: tuple[int, ...]) -> "np.ndarray":

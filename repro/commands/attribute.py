@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from repro.attributions import METHODS
-from repro.commands import add_model_and_image_arguments, load_images, load_targets, nonneg_int
+from repro.commands import add_model_and_image_arguments, load_images, load_targets, nonneg_int, open_model_from_args
 
 if TYPE_CHECKING:
     from repro.attributions.base import AttributionMethod
@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_and_image_arguments(p)
-    p.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    p.add_argument("--gradcam-layer", default=None,
+                   help="Grad-CAM's layer (default: the model's; for other models the last 4-D feature map before "
+                        "global pooling / flatten)")
+    p.add_argument("--methods", nargs="+", choices=list(METHODS), default=None,
+                   help="methods to compute (default: every method that runs on the model; the others are named "
+                        "with the reason)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of SmoothGrad noise and Random maps")
     p.add_argument("--out", type=Path, required=True, help="output .npz, one array per method")
     p.add_argument("--cache", type=Path, default=Path("results/map_cache"), help="map cache directory")
@@ -74,15 +79,23 @@ def attribute_images(model: "ImageModel", raw: np.ndarray, targets: np.ndarray |
 
 
 def run(args: argparse.Namespace) -> int:
-    from repro.models import load_model
+    import sys
+
+    from repro.attributions.graph_worker import close_workers
+    from repro.attributions.support import resolve_methods
     from repro.cache import MapCache
     from repro.io import atomic_write_npz
 
-    model = load_model(args.model, args.weights)
+    model = open_model_from_args(args)
     raw = load_images(args.images, model.input_shape)
     targets = None if args.targets is None else load_targets(args.targets, len(raw), model.num_classes)
-    maps = attribute_images(model, raw, targets, args.methods, args.seed, MapCache(args.cache),
-                            args.weights)
+    try:
+        methods, skipped = resolve_methods(model, args.methods, make_method=lambda name: make_method(name, args.seed))
+        for name, reason in skipped.items():
+            print(f"[repro] skipped {name}: {reason}", file=sys.stderr)
+        maps = attribute_images(model, raw, targets, methods, args.seed, MapCache(args.cache), args.weights)
+    finally:
+        close_workers()  # graph workers started by the support probes
     atomic_write_npz(args.out, maps)
     print(f"[repro] wrote {', '.join(maps)} maps of {len(raw)} image(s) to {args.out}")
     return 0

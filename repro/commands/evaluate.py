@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from repro.commands import add_model_and_image_arguments, load_images, load_targets, positive_int, steps_arg
+from repro.commands import (add_model_and_image_arguments, load_images, load_targets, open_model_from_args,
+                            positive_int, steps_arg)
 from repro.errors import ReproError
 from repro.io import load_array
 
@@ -115,10 +116,9 @@ def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.nda
 
 
 def run(args: argparse.Namespace) -> int:
-    from repro.models import load_model
     from repro.results import write_results
 
-    model = load_model(args.model, args.weights)
+    model = open_model_from_args(args)
     raw, maps, targets = load_inputs(args.images, args.maps, args.targets, model.input_shape, model.num_classes)
     rows = evaluate_inputs(model, raw, maps, targets, steps=None if args.steps == "exact" else args.steps,
                            score=args.score, batch_size=args.batch_size, image_prefix=args.images.stem,

@@ -1,16 +1,29 @@
-"""``repro reproduce``: the whole study, resumable (see :mod:`repro.pipeline`)."""
+"""``repro reproduce``: the whole study, resumable (see :mod:`repro.pipeline`).
+
+Profiles: ``embedded`` (offline default), ``paper`` (VGG16 on ImageNet) and ``custom``: your model (``--model``: a
+``keras.applications`` name or a ``.keras`` / ``.h5`` file, with ``--preprocess``, ``--input-size``,
+``--gradcam-layer``) on your images (``--images DIR``, ``--labels CSV``). A custom run first loads the model and
+decides which methods run on it (:func:`repro.attributions.support.resolve_methods`: by default every method that
+applies, the others skipped with one line each saying why; a method asked for by name that cannot run stops the
+command before any work), then records the resolved settings in ``config.json`` (the methods, Grad-CAM's layer, the
+input size and the model's identity) and ``support.json`` (what runs, what was skipped and why). Its claims
+report leaves out the claims about VGG16 / ImageNet rankings (:data:`repro.claims.section42.VGG16_SPECIFIC`),
+listed as not applicable.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
+import sys
 import time
 from pathlib import Path
 
 from repro.attributions import METHODS
 from repro.commands import nonneg_int, positive_int, steps_arg
-from repro.config import PROFILES, make_config, parse_shard
-from repro.io import check_writable
+from repro.config import PROFILES, StudyConfig, make_config, parse_shard
+from repro.io import atomic_write_json, check_writable
 from repro.errors import ReproError
 from repro.readings import MAP_READINGS, READINGS
 from repro.pipeline import open_study, run_study
@@ -18,16 +31,34 @@ from repro.pipeline import open_study, run_study
 
 def add_study_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments shared by every command that defines a study."""
+    from repro.models import MODEL_HELP, PREPROCESS_MODES
+
     p.add_argument("--profile", choices=PROFILES, default="embedded",
-                   help="embedded: offline shapes model and data (default); paper: VGG16 + ImageNet (9600 images)")
+                   help="embedded: offline shapes model and data (default); paper: VGG16 + ImageNet (9600 images); "
+                        "custom: your --model on your --images")
+    p.add_argument("--model", default=None, help=f"custom profile: {MODEL_HELP}")
+    p.add_argument("--images", type=Path, default=None,
+                   help="custom profile: folder of .jpg/.png images (centre square, resized to the model's input)")
+    p.add_argument("--labels", type=Path, default=None,
+                   help="custom profile: CSV 'file,label' of integer class indices (default DIR/labels.csv if present)")
+    p.add_argument("--preprocess", choices=PREPROCESS_MODES, default=None,
+                   help="custom profile: raw RGB [0, 255] -> model input (default: a named network's own; required "
+                        "for a model file, 'none' if it rescales inside)")
+    p.add_argument("--input-size", type=positive_int, default=None,
+                   help="custom profile: side of the square input (default: the model's own)")
+    p.add_argument("--gradcam-layer", default=None,
+                   help="custom profile: Grad-CAM's layer (default: the last 4-D feature map before global pooling "
+                        "/ flatten)")
     p.add_argument("--out", type=Path, default=None, help="run directory (default results/<profile>)")
     p.add_argument("--limit", type=positive_int, default=None, dest="num_images",
                    help="use only the first N images (a slice of the study)")
     p.add_argument("--imagenet-dir", default=None, help="ILSVRC2012 validation images (flat or per-wnid folders)")
     p.add_argument("--manifest", default=None, help="image list (default data_manifest.csv)")
     p.add_argument("--weights", default=None,
-                   help="VGG16: 'imagenet' (Keras download, default) or a local .h5 file; embedded: a retrained .h5")
-    p.add_argument("--methods", nargs="+", choices=list(METHODS), default=None, help="subset of methods")
+                   help="VGG16 and other keras.applications networks: 'imagenet' (Keras download, default), a local "
+                        ".h5 file, or 'random' (untrained); embedded: a retrained .h5")
+    p.add_argument("--methods", nargs="+", choices=list(METHODS), default=None,
+                   help="subset of methods (default: all; on the custom profile, all that run on the model)")
     p.add_argument("--steps", type=steps_arg, default=None,
                    help="points per perturbation curve K (default 100) or 'exact'")
     add_reading_arguments(p)
@@ -62,9 +93,14 @@ def readings_arg(names: list[str] | None) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace) -> StudyConfig:
+    if args.model is not None and args.profile != "custom":
+        raise ReproError(f"--model is for the custom profile (--profile custom --model ... --images DIR); the "
+                         f"{args.profile} profile's model is fixed")
     return make_config(
         args.profile, quick=args.quick, weights=args.weights, imagenet_dir=args.imagenet_dir,
+        model=args.model, images=args.images, labels=args.labels, preprocess=args.preprocess,
+        input_size=args.input_size, gradcam_layer=args.gradcam_layer,
         manifest=args.manifest, num_images=args.num_images, methods=args.methods, steps=args.steps,
         seed=args.seed, chunk_size=args.chunk_size, batch_size=args.batch_size,
         shard=parse_shard(getattr(args, "shard", None)), readings=readings_arg(args.readings),
@@ -78,13 +114,57 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
+def custom_config(cfg: StudyConfig, model, methods_given: bool, probe: bool = True
+                  ) -> tuple[StudyConfig, dict[str, str]]:
+    """A custom run's settings with everything resolved on the loaded ``model``: the methods that run (all that
+    apply unless ``methods_given``), Grad-CAM's layer, the input size and the model's identity. Returns the config
+    and the skipped methods with their reasons.
+
+    Raises:
+        ReproError: a method given by name cannot run on the model (one line per method), or none can.
+    """
+    from repro.attributions import get_method
+    from repro.attributions.support import resolve_methods
+
+    def make(name: str):  # the run's own settings, so a probed graph worker is the one the run uses
+        return get_method(name, **cfg.method_overrides(name))
+
+    methods, skipped = resolve_methods(model, cfg.methods if methods_given else None, probe=probe,
+                                       make_method=make)
+    return dataclasses.replace(cfg, methods=methods, gradcam_layer=model.conv_layer or None,
+                               input_size=int(model.input_shape[0]), model_id=model.name), skipped
+
+
 def run(args: argparse.Namespace) -> int:
+    from repro.pipeline import open_model, open_source
+
     cfg = config_from_args(args)
     out = check_writable(args.out or Path("results") / cfg.profile, "dir")
     t0 = time.perf_counter()
-    study = open_study(cfg, out)
+    model = source = None
+    if cfg.profile == "custom":
+        model = open_model(cfg)
+        cfg, skipped = custom_config(cfg, model, methods_given=args.methods is not None)
+        source = open_source(cfg)
+        check_labels(source, model.num_classes)
+        if source.labels_path is not None:  # the folder's labels.csv, found without --labels, is a setting too
+            cfg = dataclasses.replace(cfg, labels=str(source.labels_path))
+        print(f"[repro] model {cfg.model} ({model.name}): input {model.input_shape}, {model.num_classes} classes, "
+              f"Grad-CAM layer {cfg.gradcam_layer}; methods: {', '.join(cfg.methods)}")
+        for name, reason in skipped.items():
+            print(f"[repro] skipped {name}: {reason}")
+    study = open_study(cfg, out, model=model, source=source)
+    if cfg.profile == "custom":
+        atomic_write_json(out / "support.json", {"model": cfg.model, "model_id": cfg.model_id,
+                                                 "runs": list(cfg.methods), "skipped": skipped})
     print(f"[repro] {cfg.profile} profile: {len(study.source.ids)} images x {len(cfg.methods)} methods -> {out}")
-    results = run_study(study, progress=not args.no_progress)
+    try:
+        results = run_study(study, progress=not args.no_progress)
+    finally:
+        if cfg.profile == "custom":
+            from repro.attributions.graph_worker import close_workers
+
+            close_workers()  # the probes' workers, shared with the run
     if results is None:
         print(f"[repro] shard {cfg.shard[0]}/{cfg.shard[1]} done; run the other shards, then `repro merge`")
         return 0
@@ -93,22 +173,44 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
+def check_labels(source, num_classes: int) -> None:
+    """Raise :class:`ReproError` naming the labels CSV if a label is not one of the model's classes."""
+    labels = getattr(source, "labels", None)
+    if labels is None or not len(labels) or int(max(labels)) < num_classes:
+        return
+    i = int(max(range(len(labels)), key=lambda k: labels[k]))
+    where = getattr(source, "labels_path", None) or "the labels"
+    raise ReproError(f"{where}: label {int(labels[i])} of {source.ids[i]!r} is not a class of the model "
+                     f"(0..{num_classes - 1})")
+
+
 def finish(out: Path, results: Path, profile: str) -> int:
     """Figures and claims (with the readings table over every reading the run holds), redone only when
-    ``results.csv`` changed (a finished run re-run is a no-op)."""
+    ``results.csv`` changed (a finished run re-run is a no-op). On the custom profile the claims about VGG16 /
+    ImageNet rankings are listed as not applicable instead of tested
+    (:func:`repro.claims.section42.applicable_claims`)."""
     from repro.claims import check_claims
+    from repro.claims.section42 import applicable_claims
+    from repro.claims.text import finite_json
     from repro.figures import draw_all
     from repro.io import atomic_write_text
     from repro.results import reading_views
 
+    claims, not_applicable = applicable_claims(profile)
     stamp = out / ".finished"
     digest = hashlib.sha1(results.read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         print("[repro] results unchanged since the last run: figures and claims are up to date")
-        report = check_claims(out, profile, write=False)
+        report = check_claims(out, profile, write=False, claims=claims)
+        report.not_testable = [*report.not_testable, *not_applicable]
     else:
         draw_all(out)
-        report = check_claims(out, profile, readings=reading_views(out))
+        report = check_claims(out, profile, readings=reading_views(out), claims=claims,
+                              write=not not_applicable)
+        if not_applicable:
+            report.not_testable = [*report.not_testable, *not_applicable]
+            atomic_write_json(out / "claims.json", finite_json(report.to_dict()))
+            atomic_write_text(out / "claims.md", report.to_markdown())
         atomic_write_text(stamp, digest)
     print(report.summary())
     return report.exit_code
