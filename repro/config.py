@@ -106,8 +106,10 @@ class StudyConfig:
         return [(method, tag, score) for tag, method, _ in self.map_jobs() for score in READINGS["score"]]
 
 
-NON_RESULT_FIELDS: tuple[str, ...] = ("imagenet_dir", "batch_size", "shard")
-"""Settings that never change a number: a run may be resumed or merged with different values."""
+NON_RESULT_FIELDS: tuple[str, ...] = ("imagenet_dir", "shard")
+"""Settings that never change a number: a run may be resumed or merged with different values. ``batch_size`` is
+not one of them: the model's float32 outputs can differ in the last bits between batch sizes (measured: 434
+cells of one chunk differ between 64 and 1), so a resume or merge must use the same one."""
 
 
 def make_config(profile: str = "embedded", quick: bool = False, **overrides: Any) -> StudyConfig:
@@ -213,7 +215,7 @@ def config_record(cfg: StudyConfig, image_ids: Sequence[str]) -> dict[str, Any]:
 def settings_digest(record: Mapping[str, Any]) -> str:
     """SHA-1 of the result-determining part of a ``config.json`` record (:data:`NON_RESULT_FIELDS` left out):
     two runs whose digests agree compute the same numbers; every chunk manifest carries it."""
-    kept = {k: v for k, v in record.items() if k not in NON_RESULT_FIELDS}
+    kept = {k: v for k, v in record.items() if k not in NON_RESULT_FIELDS and v is not None}  # missing == None
     return hashlib.sha1(json.dumps(_norm(kept), sort_keys=True).encode()).hexdigest()
 
 

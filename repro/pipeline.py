@@ -116,6 +116,8 @@ def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> St
     """Create or reopen the run in ``out``; refuses a directory made with different settings."""
     out = Path(out)
     cfg_path = out / "config.json"
+    if cfg.profile == "paper" and not cfg.imagenet_dir and source is None:  # before loading (or downloading) VGG16
+        open_source(cfg)
     model = model if model is not None else open_model(cfg)
     source = source if source is not None else open_source(cfg)
     record = config_record(cfg, source.ids)

@@ -314,3 +314,18 @@ def test_sigkill_at_several_times_resumes_to_identical_bytes(reference, tmp_path
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert (out / "results.csv").read_bytes() == reference
     assert json.loads((out / "config.json").read_text())["steps"] == 10
+
+
+def test_a_resume_with_another_batch_size_is_refused(finished, capsys):
+    # the model's float32 outputs can differ in the last bits between batch sizes: not a speed-only setting
+    assert run(finished, "--batch-size", "7") == 2
+    assert "batch_size: 64 != 7" in one_error_line(capsys.readouterr().err)
+
+
+def test_the_settings_digest_reads_a_missing_setting_as_none():
+    from repro.config import settings_digest
+
+    record = {"steps": 10, "shard": [0, 2], "imagenet_dir": "/a"}
+    assert settings_digest(record) == settings_digest({**record, "labels": None, "shard": [1, 2],
+                                                       "imagenet_dir": "/b"})
+    assert settings_digest(record) != settings_digest({**record, "steps": 20})

@@ -67,7 +67,7 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
                         f"{', '.join(MAP_READINGS)} (default: all on the embedded profile, none on the paper's)")
     p.add_argument("--seed", type=nonneg_int, default=None, help="seed of SmoothGrad noise, Random maps, generated data")
     p.add_argument("--chunk-size", type=positive_int, default=None, help="images per atomically written chunk (16)")
-    p.add_argument("--batch-size", type=positive_int, default=None, help="forward batch size (64); changes no number")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="forward batch size (64); a resume or merge must use the same (outputs can differ in the last bits)")
     p.add_argument("--quick", action="store_true", help="smoke-run preset: 10 curve steps, 8 IG steps, 8 SG samples")
 
 
