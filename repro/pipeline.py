@@ -17,7 +17,6 @@ refuses shards whose settings differ. Settings live in :mod:`repro.config`.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from repro.config import (
     settings_digest,
 )
 from repro.errors import ReproError
-from repro.io import atomic_write_json, read_json, remove_stale_temporaries
+from repro.io import atomic_write_bytes, atomic_write_json, read_json, remove_stale_temporaries
 from repro.results import assemble_results, chunk_path, count_chunks, manifest_path, verify_chunk, write_chunk
 from repro.stages import compute_chunk
 
@@ -202,14 +201,12 @@ def merge_runs(shard_dirs: Sequence[str | Path], out: str | Path) -> Path:
         for src in (chunk_path(d, c), manifest_path(d, c)):
             dest = chunk_path(out, c).parent / src.name
             if src.resolve() != dest.resolve():
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, dest)
+                atomic_write_bytes(dest, src.read_bytes())  # a failed write is one WriteError line
     for d in map(Path, shard_dirs):
         for f in sorted((d / "examples").glob("*.npz")) if (d / "examples").is_dir() else []:
             dest = out / "examples" / f.name
             if f.resolve() != dest.resolve() and not dest.exists():
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(f, dest)
+                atomic_write_bytes(dest, f.read_bytes())
     atomic_write_json(out / "config.json", {**first, "shard": [0, 1]})
 
     def check_ids(ids: list[str]) -> None:

@@ -31,8 +31,9 @@ def figure5(table: ResultsTable, out_dir: str | Path, dpi: int = DPI) -> list[Pa
             dropped.append(int((~np.isfinite(v)).sum()))
         positions = np.arange(1, len(methods) + 1)
         keep = [i for i, d in enumerate(data) if d.size]
-        ax.boxplot([data[i] for i in keep], positions=positions[keep], widths=0.6, showfliers=True,
-                   flierprops={"markersize": 2, "alpha": 0.4}, medianprops={"color": "tab:red"})
+        if keep:  # a criterion with no finite value (e.g. TPN when every y0 <= 0) is an empty panel
+            ax.boxplot([data[i] for i in keep], positions=positions[keep], widths=0.6, showfliers=True,
+                       flierprops={"markersize": 2, "alpha": 0.4}, medianprops={"color": "tab:red"})
         ax.set_xticks(positions, [display_name(m) for m in methods], rotation=45, fontsize=8, ha="right",
                       rotation_mode="anchor")
         nan_note = ", ".join(f"{display_name(m)} {d}" for m, d in zip(methods, dropped) if d)
