@@ -12,14 +12,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from repro.claims import DEFAULT_RESAMPLES, DEFAULT_SEED, check_claims
+from repro.claims import DEFAULT_RESAMPLES, DEFAULT_SEED
 from repro.commands import nonneg_int, positive_int
+from repro.config import PROFILES
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results_dir", type=Path, metavar="OUT", help="run directory with results.csv and config.json")
     p.add_argument("--strict", action="store_true", help="exit 1 on a failed claim whatever the profile")
-    p.add_argument("--profile", choices=("embedded", "paper"), default=None,
+    p.add_argument("--profile", choices=PROFILES, default=None,
                    help="override the profile recorded in OUT/config.json")
     p.add_argument("--resamples", type=positive_int, default=DEFAULT_RESAMPLES,
                    help=f"bootstrap resamples for the CIs (default {DEFAULT_RESAMPLES})")
@@ -32,11 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from repro.commands.reproduce import claims_report
     from repro.results import reading_views
 
     views = reading_views(args.results_dir) if args.readings else None
-    report = check_claims(args.results_dir, args.profile, resamples=args.resamples, seed=args.seed,
-                          toys=not args.no_toys, strict=args.strict, readings=views)
+    report = claims_report(args.results_dir, args.profile, resamples=args.resamples, seed=args.seed,
+                           toys=not args.no_toys, strict=args.strict, readings=views)
     print(report.summary())
     print(f"[repro] wrote {args.results_dir / 'claims.md'} and {args.results_dir / 'claims.json'}")
     return report.exit_code

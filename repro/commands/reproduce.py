@@ -189,28 +189,40 @@ def finish(out: Path, results: Path, profile: str) -> int:
     ``results.csv`` changed (a finished run re-run is a no-op). On the custom profile the claims about VGG16 /
     ImageNet rankings are listed as not applicable instead of tested
     (:func:`repro.claims.section42.applicable_claims`)."""
-    from repro.claims import check_claims
-    from repro.claims.section42 import applicable_claims
-    from repro.claims.text import finite_json
     from repro.figures import draw_all
     from repro.io import atomic_write_text
     from repro.results import reading_views
 
-    claims, not_applicable = applicable_claims(profile)
     stamp = out / ".finished"
     digest = hashlib.sha1(results.read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         print("[repro] results unchanged since the last run: figures and claims are up to date")
-        report = check_claims(out, profile, write=False, claims=claims)
-        report.not_testable = [*report.not_testable, *not_applicable]
+        report = claims_report(out, profile, write=False)
     else:
         draw_all(out)
-        report = check_claims(out, profile, readings=reading_views(out), claims=claims,
-                              write=not not_applicable)
-        if not_applicable:
-            report.not_testable = [*report.not_testable, *not_applicable]
-            atomic_write_json(out / "claims.json", finite_json(report.to_dict()))
-            atomic_write_text(out / "claims.md", report.to_markdown())
+        report = claims_report(out, profile, readings=reading_views(out))
         atomic_write_text(stamp, digest)
     print(report.summary())
     return report.exit_code
+
+
+def claims_report(out: Path, profile: str | None, write: bool = True, **options):
+    """:func:`repro.claims.check_claims` over the claims that apply to ``profile`` (a custom profile lists the
+    VGG16/ImageNet rankings as not applicable, :func:`repro.claims.section42.applicable_claims`), written to
+    ``claims.md`` / ``claims.json`` when ``write``. ``options`` go to ``check_claims`` (``readings``, ``strict``...)."""
+    from repro.claims import check_claims
+    from repro.claims.section42 import applicable_claims
+    from repro.claims.text import finite_json
+    from repro.io import atomic_write_json, atomic_write_text, read_json
+
+    if profile is None:
+        config = out / "config.json"
+        profile = str(read_json(config).get("profile", "unknown")) if config.is_file() else "unknown"
+    claims, not_applicable = applicable_claims(profile)
+    report = check_claims(out, profile, claims=claims, write=write and not not_applicable, **options)
+    if not_applicable:
+        report.not_testable = [*report.not_testable, *not_applicable]
+        if write:
+            atomic_write_json(out / "claims.json", finite_json(report.to_dict()))
+            atomic_write_text(out / "claims.md", report.to_markdown())
+    return report

@@ -126,3 +126,16 @@ def test_check_claims_reads_the_runs_own_reading_of_a_table_with_several(synthet
     write_results(out / "results.csv", own + other)  # two rows per (image, method): one per score
     report = check_claims(out, resamples=20, toys=False, write=False)
     assert report.num_rows == 160 and report.failed == []  # the logit rows (LRP best N-Ord) are not read
+
+
+def test_check_claims_on_a_custom_run_lists_the_vgg16_rankings_as_not_applicable(synthetic, tmp_path):
+    import json
+
+    from repro.claims.section42 import applicable_claims
+
+    run = synthetic.results_dir(tmp_path / "custom", profile="custom", examples=0)
+    assert _cli(run) == 0
+    report = json.loads((run / "claims.json").read_text())
+    applicable, not_applicable = applicable_claims("custom")
+    assert not_applicable and [c["id"] for c in report["claims"]] == [c.id for c in applicable]
+    assert {u.id for u in not_applicable} <= {u["id"] for u in report["not_testable"]}
