@@ -36,6 +36,14 @@ class Settings:
     step_list: tuple[int, ...] = (10, 25, 50, 100)
     step_images: int = 8
     batch: int = 64
+    sampling_images: int = 32
+    sampling_methods: tuple[str, ...] = ("saliency", "integrated_gradients", "smoothgrad", "deeplift", "lrp",
+                                         "guided_backprop", "gradcam", "random")
+    sampling_steps: tuple[int, ...] = (25, 50, 100, 200)
+    sampling_tols: tuple[float, ...] = (1e-2, 3e-3, 1e-3, 3e-4)
+    sampling_vgg_images: int = 2
+    sampling_vgg_methods: tuple[str, ...] = ("saliency", "random")
+    sampling_vgg_batch: int = 32
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -43,7 +51,8 @@ class Settings:
         """Tiny sizes for a smoke run (``run.py --quick``)."""
         return cls(eff_images=2, eff_steps=10, eff_repeats=1, vgg_steps=2, vgg_maps_per_image=1, vgg_repeats=1,
                    peer_images=2, peer_steps=16, quantus_regions=16, sweep_counts=(1, 2, 4), sweep_steps=10,
-                   step_list=(5, 10), step_images=2)
+                   step_list=(5, 10), step_images=2, sampling_images=2, sampling_methods=("saliency", "random"),
+                   sampling_steps=(10,), sampling_tols=(1e-2,))
 
 
 def load_embedded(notes: list[str]) -> "ImageModel":
