@@ -30,6 +30,7 @@ import numpy as np
 
 from benchmarks.harness import fmt, markdown_table
 from benchmarks.inputs import Settings, shapes_images
+from benchmarks.sampling_floor import floor_section
 
 CRITERIA: tuple[str, ...] = ("n_ord", "s_ord", "s_ord_text", "tpn", "tps")
 """The criteria compared (``s_ord_baseline`` is ``s_ord`` minus a constant: the same error)."""
@@ -336,6 +337,7 @@ def section_sampling(emb: Any, s: Settings, vgg: bool = True) -> str:
         "**Honesty of the reported error** (`*_err`: an estimate; `*_bound`: a bound if the curve is monotone "
         "between evaluated points, claimed only where no evaluated point turns next to a gap, NaN otherwise):",
         honesty_table(exact, runs),
+        floor_section(exact.results),
         f"**Per method** at {shown.label}:", per_method_table(exact, shown),
     ]
     if chosen is not None:
