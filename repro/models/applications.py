@@ -72,10 +72,18 @@ def keras_module(constructor: str) -> str:
     return getattr(tf.keras.applications, constructor).__module__.rsplit(".", 1)[-1]
 
 
+WEIGHTS_FILES: dict[str, str] = {"VGG16": "vgg16_weights_tf_dim_ordering_tf_kernels.h5"}
+"""The file Keras downloads for a network's ImageNet weights, where the help names it (the paper's network)."""
+
+
 def weights_help(constructor: str) -> str:
-    return (f"{constructor} ImageNet weights are needed. With internet, use --weights imagenet (Keras downloads them "
-            f"into ~/.keras/models/). Offline, copy the file Keras would download there, or pass --weights "
-            f"/path/to/weights.h5; --weights random builds the network untrained (seed {RANDOM_WEIGHTS_SEED}).")
+    """What to do when a network's ImageNet weights are missing (the end of a WeightsNotFoundError line)."""
+    file = WEIGHTS_FILES.get(constructor)
+    offline = (f"copy {file} there or pass --weights /path/to/{file}" if file else
+               "copy the file Keras would download there, or pass --weights /path/to/weights.h5")
+    return (f"{constructor} ImageNet weights are needed. With internet, use --weights imagenet (Keras downloads "
+            f"{file or 'them'} into ~/.keras/models/). Offline, {offline}; --weights random builds the network "
+            f"untrained (seed {RANDOM_WEIGHTS_SEED}).")
 
 
 def build_application(constructor: str, weights: str | Path | None = "imagenet",
