@@ -23,6 +23,9 @@ The pool is ``others`` when given, else every attribution method in the table (t
 
 from __future__ import annotations
 
+import functools
+from typing import Callable
+
 from repro.claims.paired import ALPHA, holm
 from repro.claims.rules import ClaimSpec, Outcome, direction_word, holm_family, labels, names, rejected, rule
 from repro.claims.stats import StatsMemo
@@ -32,6 +35,17 @@ from repro.vocabulary import BASELINES, CRITERION_LABELS, best_method, display_n
 
 def _pool(spec: ClaimSpec, memo: StatsMemo) -> list[str]:
     return list(spec.others) or [m for m in memo.table.methods if m not in BASELINES]
+
+
+def _over_pool(rule_fn: Callable[[ClaimSpec, StatsMemo, list[str]], Outcome]) -> Callable[[ClaimSpec, StatsMemo], Outcome]:
+    """A rule run over the compared methods (:func:`_pool`), not testable when fewer than two are present."""
+    @functools.wraps(rule_fn)
+    def run(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
+        pool = _pool(spec, memo)
+        if len(pool) < 2:
+            return Outcome(None, "not testable: fewer than two attribution methods in the table")
+        return rule_fn(spec, memo, pool)
+    return run
 
 
 def _pool_words(spec: ClaimSpec) -> str:
@@ -47,11 +61,9 @@ def _describe_no_method_best_on_all(spec: ClaimSpec) -> str:
 
 
 @rule("no_method_best_on_all", _describe_no_method_best_on_all, compares=False)
-def no_method_best_on_all(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
+@_over_pool
+def no_method_best_on_all(spec: ClaimSpec, memo: StatsMemo, pool: list[str]) -> Outcome:
     """The per-median winner (:func:`~repro.vocabulary.best_method`) is not the same method on every criterion."""
-    pool = _pool(spec, memo)
-    if len(pool) < 2:
-        return Outcome(None, "not testable: fewer than two attribution methods in the table")
     stats, winners = [], {}
     for criterion in spec.criteria:
         by_method = memo.stats(criterion, pool)
@@ -72,11 +84,9 @@ def _describe_significantly_better(spec: ClaimSpec) -> str:
 
 
 @rule("no_method_significantly_better_on_all", _describe_significantly_better, compares=False)
-def no_method_significantly_better_on_all(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
+@_over_pool
+def no_method_significantly_better_on_all(spec: ClaimSpec, memo: StatsMemo, pool: list[str]) -> Outcome:
     """No method's 'better than every other on every criterion' tests are all significant after Holm."""
-    pool = _pool(spec, memo)
-    if len(pool) < 2:
-        return Outcome(None, "not testable: fewer than two attribution methods in the table")
     per_method, dominating, closest = {}, [], None
     for m in pool:
         tests = [memo.paired_test(c, m, o) for c in spec.criteria for o in pool if o != m]
@@ -108,13 +118,11 @@ def _describe_winners(spec: ClaimSpec) -> str:
 
 
 @rule("no_frequent_winner_for_both", _describe_winners, compares=False, params=("frequent",))
-def no_frequent_winner_for_both(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
+@_over_pool
+def no_frequent_winner_for_both(spec: ClaimSpec, memo: StatsMemo, pool: list[str]) -> Outcome:
     """Each method's share of images won on both a necessity and a sufficiency criterion is at most ``frequent``."""
     from scipy import stats as sps
 
-    pool = _pool(spec, memo)
-    if len(pool) < 2:
-        return Outcome(None, "not testable: fewer than two attribution methods in the table")
     freq = winner_frequencies(memo.table, pool)
     if freq.n_images == 0:
         return Outcome(None, "not testable: no image has a winner on every criterion")
