@@ -31,7 +31,9 @@ from repro.config import (
 )
 from repro.errors import ReproError
 from repro.io import atomic_write_bytes, atomic_write_json, read_json, remove_stale_temporaries
-from repro.results import assemble_results, chunk_path, count_chunks, manifest_path, verify_chunk, write_chunk
+from repro.results import (
+    assemble_results, chunk_image_ids, chunk_path, count_chunks, manifest_path, verify_chunk, write_chunk,
+)
 from repro.stages import compute_chunk
 
 
@@ -197,6 +199,12 @@ def merge_runs(shard_dirs: Sequence[str | Path], out: str | Path) -> Path:
         if c not in source_of:
             reason = "; ".join(problems) or "in no shard (run the remaining shards first)"
             raise ReproError(f"merge into {out}: chunk {c} is missing or damaged: {reason}")
+
+    def check_ids(ids: list[str]) -> None:
+        if ids_digest(ids) != first["image_ids_sha1"] or len(ids) != first["num_image_ids"]:
+            raise ReproError(f"merge into {out}: the chunks' images are not the study's {first['num_image_ids']}")
+
+    check_ids([i for c, d in sorted(source_of.items()) for i in chunk_image_ids(d, c)])  # before any copy
     for c, d in source_of.items():
         for src in (chunk_path(d, c), manifest_path(d, c)):
             dest = chunk_path(out, c).parent / src.name
@@ -208,9 +216,4 @@ def merge_runs(shard_dirs: Sequence[str | Path], out: str | Path) -> Path:
             if f.resolve() != dest.resolve() and not dest.exists():
                 atomic_write_bytes(dest, f.read_bytes())
     atomic_write_json(out / "config.json", {**first, "shard": [0, 1]})
-
-    def check_ids(ids: list[str]) -> None:
-        if ids_digest(ids) != first["image_ids_sha1"] or len(ids) != first["num_image_ids"]:
-            raise ReproError(f"merge into {out}: the chunks' images are not the study's {first['num_image_ids']}")
-
     return assemble_results(out, num_chunks, settings, keys, check_ids)

@@ -6,6 +6,7 @@ different table."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import signal
@@ -281,6 +282,24 @@ def test_merge_refuses_a_damaged_shard_and_writes_nothing(tmp_path, capsys):
     assert main(argv) == 2
     line = one_error_line(capsys.readouterr().err)
     assert f"chunk 1 is missing or damaged: {chunk(tmp_path / 's1', 1)}:" in line
+    assert not any((tmp_path / "m").rglob("*.*"))
+
+
+def test_merge_refuses_chunks_of_other_images_before_copying_anything(tmp_path, capsys):
+    # a chunk consistent with itself (rows, manifest, sha256, settings) but of an image the study does not have
+    for i in range(2):
+        assert run(tmp_path / f"s{i}", "--shard", f"{i}/2") == 0
+    table, manifest_file = chunk(tmp_path / "s1", 1), chunk(tmp_path / "s1", 1, ".json")
+    manifest = json.loads(manifest_file.read_text())
+    old = manifest["image_ids"][0]
+    text = table.read_text().replace(f"\n{old},", "\nnot-in-the-study,")
+    manifest["image_ids"][0] = "not-in-the-study"
+    manifest["sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    table.write_text(text)
+    manifest_file.write_text(json.dumps(manifest))
+    argv = ["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "--out", str(tmp_path / "m"), "--no-figures"]
+    assert main(argv) == 2
+    assert "the chunks' images are not the study's" in one_error_line(capsys.readouterr().err)
     assert not any((tmp_path / "m").rglob("*.*"))
 
 
