@@ -70,7 +70,8 @@ def rms_floor(y: np.ndarray, intervals: int) -> float:
     return math.sqrt(float(np.sum(np.cbrt(s2))) ** 3 / (12.0 * intervals ** 2))
 
 
-def autocorrelations(exact_results: Mapping[str, Mapping[str, Any]], min_counts: int = 8 * WINDOW) -> dict[int, np.ndarray]:
+def autocorrelations(exact_results: Mapping[str, Mapping[str, Any]],
+                     min_counts: int = 8 * WINDOW) -> dict[int, np.ndarray]:
     """Lag -> the autocorrelation of the standardised detrended increments of every N-Ord / S-Ord curve with at
     least ``min_counts`` counts (constant curves skipped)."""
     out: dict[int, list[float]] = {lag: [] for lag in LAGS}

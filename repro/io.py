@@ -13,6 +13,7 @@ Reads name the file in every failure: :func:`read_json` and :func:`load_array` r
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import json
 import os
@@ -239,6 +240,15 @@ def load_array(path: str | os.PathLike, what: str, allow_npz: bool = False) -> n
         raise ReproError(f"{path}: {what} file not found") from None
     except LOAD_ERRORS as exc:
         raise ReproError(f"{path}: cannot read {what} ({exc.__class__.__name__}: {exc})") from None
+
+
+def file_digest(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """SHA-1 of a file's bytes (hex), read in blocks."""
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
 
 
 def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:

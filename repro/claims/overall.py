@@ -37,7 +37,10 @@ def _pool(spec: ClaimSpec, memo: StatsMemo) -> list[str]:
     return list(spec.others) or [m for m in memo.table.methods if m not in BASELINES]
 
 
-def _over_pool(rule_fn: Callable[[ClaimSpec, StatsMemo, list[str]], Outcome]) -> Callable[[ClaimSpec, StatsMemo], Outcome]:
+PoolRule = Callable[[ClaimSpec, StatsMemo, list[str]], Outcome]
+
+
+def _over_pool(rule_fn: PoolRule) -> Callable[[ClaimSpec, StatsMemo], Outcome]:
     """A rule run over the compared methods (:func:`_pool`), not testable when fewer than two are present."""
     @functools.wraps(rule_fn)
     def run(spec: ClaimSpec, memo: StatsMemo) -> Outcome:

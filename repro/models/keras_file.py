@@ -19,10 +19,10 @@ a changed file or preprocessing never reuses a map. Grad-CAM's layer is found au
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from repro.errors import ReproError
+from repro.io import file_digest
 from repro.models.core import ImageModel, logit_problem
 
 MODEL_FILE_SUFFIXES: tuple[str, ...] = (".keras", ".h5", ".hdf5")
@@ -33,15 +33,6 @@ def is_model_file(name: str | Path) -> bool:
     """Whether ``--model`` names a model file (by its ending, or an existing file) rather than a registry name."""
     text = str(name)
     return text.lower().endswith(MODEL_FILE_SUFFIXES) or ("/" in text or "\\" in text) or Path(text).is_file()
-
-
-def file_digest(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-1 of a file's bytes (hex)."""
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_keras_file(path: str | Path) -> "tf.keras.Model":  # noqa: F821
