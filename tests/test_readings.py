@@ -69,7 +69,9 @@ def known_table() -> ResultsTable:
                     v = 100 * i + 10 * code + t + half
                     rows.append(dict(image_id=f"img{i}", method=method, reading=tag, score=score, target=1,
                                      label=1, y0=1.0, yb=0.0, num_positive=3, n_ord=v, s_ord=-v, one_minus_s_ord=1 + v,
-                                     s_ord_text=-2 * v, s_ord_baseline=-3 * v, tpn=v, tps=v, reason=""))
+                                     s_ord_text=-2 * v, s_ord_baseline=-3 * v, tpn=v, tps=v, reason="",
+                                     s_ord_err=v / 8, s_ord_text_err=2 * v / 8, s_ord_bound=v / 4,
+                                     s_ord_text_bound=2 * v / 4))
     return ResultsTable.from_rows(rows)
 
 
@@ -86,6 +88,10 @@ def test_reading_view_picks_exactly_the_rows_of_one_reading():
     text = reading_view(table, base.changed(s_ord="text"), base)
     assert text.column("s_ord").tolist() == [-20, -40, -220, -240]
     np.testing.assert_array_equal(text.column("one_minus_s_ord"), 1 - text.column("s_ord"))
+    # the S-Ord reading's error estimate and bound come with it
+    np.testing.assert_array_equal(text.column("s_ord_err"), -text.column("s_ord") / 8)
+    np.testing.assert_array_equal(text.column("s_ord_bound"), -text.column("s_ord") / 4)
+    np.testing.assert_array_equal(own.column("s_ord_err"), own.column("n_ord") / 8)
     assert own.pivot("n_ord")[2].shape == (2, 2)  # one row per (image, method): no duplicates
 
 

@@ -111,3 +111,32 @@ def test_results_columns_typed_the_same_from_rows_and_from_file(tmp_path):
         assert table.column(name).dtype == back.column(name).dtype, name
     assert table.column("target").dtype == np.int64 and table.column("y0").dtype == np.float64
     assert table.column("method").dtype == object
+
+
+def test_a_table_written_before_the_estimate_columns_still_reads(tmp_path):
+    from repro.readings import Reading
+    from repro.results import ESTIMATE_COLUMNS, has_estimates, reading_view
+
+    old_columns = [c for c in RESULT_COLUMNS if c not in ESTIMATE_COLUMNS]
+    path = tmp_path / "results.csv"
+    path.write_text(",".join(old_columns) + "\n" + ",".join(_cells(_row("a", "lrp"), old_columns)) + "\n")
+    table = read_results(path)
+    assert list(table.columns) == old_columns and not has_estimates(table)
+    view = reading_view(table, Reading(score="logit", s_ord="text"), Reading(score="logit"))
+    assert view.column("s_ord").tolist() == [-0.75] and not has_estimates(view)
+    new = read_results(write_results(tmp_path / "new.csv", [_row("b", "lrp")]))
+    assert has_estimates(new)
+    with pytest.raises(ReproError, match="columns .* differ"):  # never mixed
+        concat_tables([new, table])
+
+
+def test_rows_without_estimates_are_written_with_nan_estimates(tmp_path):
+    from repro.results import ESTIMATE_COLUMNS
+
+    table = read_results(write_results(tmp_path / "r.csv", [_row("a", "lrp", n_ord_err=0.5)]))
+    assert table.column("n_ord_err").tolist() == [0.5]
+    assert all(math.isnan(table.column(c)[0]) for c in ESTIMATE_COLUMNS if c != "n_ord_err")
+
+
+def _cells(row, names):
+    return [str(row[n]) for n in names]

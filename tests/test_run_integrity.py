@@ -348,3 +348,51 @@ def test_the_settings_digest_reads_a_missing_setting_as_none():
     assert settings_digest(record) == settings_digest({**record, "labels": None, "shard": [1, 2],
                                                        "imagenet_dir": "/b"})
     assert settings_digest(record) != settings_digest({**record, "steps": 20})
+
+
+# ------------------------------------------------------------------------------------------- older formats
+
+def as_older_format(out: Path, c: int) -> None:
+    """Rewrite chunk ``c`` as the version before the error-estimate columns wrote it (format 1): its table without
+    those columns, its manifest without a ``format`` entry (checksum and row count consistent)."""
+    import csv
+    import hashlib
+    import io
+
+    from repro.results import ESTIMATE_COLUMNS
+
+    with open(chunk(out, c), newline="") as f:
+        rows = list(csv.reader(f))
+    keep = [i for i, name in enumerate(rows[0]) if name not in ESTIMATE_COLUMNS]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([[r[i] for i in keep] for r in rows])
+    chunk(out, c).write_text(buffer.getvalue())
+    manifest = json.loads(chunk(out, c, ".json").read_text())
+    del manifest["format"]
+    manifest["sha256"] = hashlib.sha256(buffer.getvalue().encode()).hexdigest()
+    chunk(out, c, ".json").write_text(json.dumps(manifest))
+
+
+def test_a_fixed_grid_run_writes_its_error_estimates(reference_run):
+    import numpy as np
+
+    from repro.results import ESTIMATE_COLUMNS, read_results
+
+    table = read_results(reference_run)
+    assert all(name in table.columns for name in ESTIMATE_COLUMNS)
+    finite = np.isfinite(table.column("n_ord"))
+    assert (table.column("n_ord_err")[finite] > 0).any()  # 10 steps on 64 x 64 images: not exact
+
+
+def test_a_chunk_of_an_older_format_is_refused_by_merge_and_recomputed_on_resume(reference, finished, tmp_path,
+                                                                                  capsys):
+    as_older_format(finished, 1)
+    capsys.readouterr()
+    argv = ["merge", str(finished), "--out", str(tmp_path / "m"), "--no-figures"]
+    assert main(argv) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert f"chunk 1 is missing or damaged: {chunk(finished, 1)}: it was written in chunk format 1" in line
+    assert run(finished) == 0  # the same settings digest: the run resumes, recomputes the old chunk, rewrites the table
+    err = capsys.readouterr().err
+    assert f"{chunk(finished, 1)}: it was written in chunk format 1" in err and "recomputing it" in err
+    assert (finished / "results.csv").read_bytes() == reference

@@ -12,17 +12,18 @@ from repro.results.chunks import (
 )
 from repro.results.examples import CURVE_NAMES, Example, example_path, example_paths, load_example, write_example
 from repro.results.table import (
-    FLOAT_COLUMNS, INT_COLUMNS, RESULT_COLUMNS, STRING_COLUMNS, ResultsTable, concat_tables, read_results,
-    result_row, results_text, rows_from_results, write_results,
+    ESTIMATE_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, RESULT_COLUMNS, STRING_COLUMNS, ResultsTable, concat_tables,
+    estimate_columns, has_estimates, read_results, result_row, results_text, rows_from_results, write_results,
 )
 from repro.results.views import (
     available_readings, read_view, reading_tag, reading_view, reading_views, run_reading,
 )
 
 __all__ = [
-    "CURVE_NAMES", "Example", "FLOAT_COLUMNS", "INT_COLUMNS", "RESULT_COLUMNS", "STRING_COLUMNS", "ResultsTable",
-    "assemble_results", "chunk_image_ids", "chunk_path", "concat_tables", "count_chunks", "example_path", "example_paths",
-    "load_example", "manifest_path", "read_results", "reading_tag", "reading_view", "result_row", "results_text",
+    "CURVE_NAMES", "ESTIMATE_COLUMNS", "Example", "FLOAT_COLUMNS", "INT_COLUMNS", "RESULT_COLUMNS",
+    "STRING_COLUMNS", "ResultsTable", "assemble_results", "chunk_image_ids", "chunk_path", "concat_tables",
+    "count_chunks", "estimate_columns", "example_path", "example_paths", "has_estimates", "load_example",
+    "manifest_path", "read_results", "reading_tag", "reading_view", "result_row", "results_text",
     "rows_from_results", "available_readings", "read_view", "reading_views", "run_reading", "write_chunk",
     "verify_chunk", "write_example", "write_results",
 ]

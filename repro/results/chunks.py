@@ -3,15 +3,17 @@
 A run directory ``OUT`` holds, for each chunk ``c`` of ``chunk_size`` consecutive images of the study's image list:
 
 * ``chunks/chunk_NNNNN.csv``: the chunk's rows, a results table (:mod:`repro.results.table`);
-* ``chunks/chunk_NNNNN.json``: its manifest, written after the table: the chunk index, its image ids, the row keys
-  of every image (``[method, reading, score]``, in row order), the row count, the SHA-256 of the table's bytes and
-  the digest of the run's result-determining settings (:func:`repro.config.settings_digest`).
+* ``chunks/chunk_NNNNN.json``: its manifest, written after the table: the chunk format (:data:`CHUNK_FORMAT`), the
+  chunk index, its image ids, the row keys of every image (``[method, reading, score]``, in row order), the row
+  count, the SHA-256 of the table's bytes and the digest of the run's result-determining settings
+  (:func:`repro.config.settings_digest`).
 
 Both are written atomically. A chunk is done only when :func:`verify_chunk` finds nothing wrong: the manifest
 exists and belongs to this chunk and these settings, the table's bytes match the checksum, and its rows are exactly
 the chunk's (image, method, reading, score) keys in image-major order. Resume recomputes any chunk that fails; assembly refuses to
 write ``results.csv`` from a chunk that fails, naming it. ``results.csv`` is replaced only by a complete, verified
-table.
+table. A chunk written in another format (an older version's rows) fails like any other, so a resumed run recomputes
+it and a merge refuses it: rows of two formats are never mixed in one table.
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ from repro.errors import ReproError
 from repro.io import atomic_write_json, atomic_write_text
 from repro.results.table import ResultsTable, concat_tables, read_results, results_text
 
-MANIFEST_KEYS: tuple[str, ...] = ("chunk", "image_ids", "row_keys", "rows", "sha256", "settings")
+CHUNK_FORMAT = 2
+"""The format of the chunk tables this version writes, recorded in each manifest. 1 (manifests without a
+``format``): before the error-estimate columns (:data:`repro.results.table.ESTIMATE_COLUMNS`); 2: with them. Bump it
+whenever the row format (:data:`repro.results.table.RESULT_COLUMNS` or a cell's format) changes."""
+MANIFEST_KEYS: tuple[str, ...] = ("format", "chunk", "image_ids", "row_keys", "rows", "sha256", "settings")
 """The fields of a chunk manifest."""
 
 
@@ -60,7 +66,8 @@ def write_chunk(out: str | os.PathLike, c: int, image_ids: Sequence[str], row_ke
     text = results_text(rows)
     path = atomic_write_text(chunk_path(out, c), text)
     atomic_write_json(manifest_path(out, c), {
-        "chunk": c, "image_ids": list(image_ids), "row_keys": [list(k) for k in row_keys], "rows": len(rows),
+        "format": CHUNK_FORMAT, "chunk": c, "image_ids": list(image_ids), "row_keys": [list(k) for k in row_keys],
+        "rows": len(rows),
         "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "settings": settings,
     })
     return path
@@ -87,7 +94,12 @@ def verify_chunk(out: str | os.PathLike, c: int, settings: str, row_keys: Sequen
         data = table_file.read_bytes()
     except (OSError, ValueError) as exc:
         return None, f"cannot read the chunk ({exc.__class__.__name__}: {exc})"
-    if not isinstance(manifest, dict) or sorted(manifest) != sorted(MANIFEST_KEYS):
+    if not isinstance(manifest, dict):
+        return None, f"{manifest_file.name} is not a chunk manifest"
+    written = manifest.get("format", 1)
+    if written != CHUNK_FORMAT:
+        return None, f"it was written in chunk format {written!r}, not this version's format {CHUNK_FORMAT}"
+    if sorted(manifest) != sorted(MANIFEST_KEYS):
         return None, f"{manifest_file.name} is not a chunk manifest"
     keys = [list(k) for k in row_keys]
     if manifest["chunk"] != c or manifest["settings"] != settings or manifest["row_keys"] != keys:

@@ -3,6 +3,13 @@
 One row per (image, method), columns :data:`RESULT_COLUMNS` in that order (extra columns, if any, follow as
 strings). Floats are written with ``repr`` so that they read back bit for bit; NaN is written ``nan``.
 
+Every row carries, beside the criteria, how far each may be from exact mode (:data:`ESTIMATE_COLUMNS`, from
+:mod:`repro.criteria.errors`): the error estimates ``*_err`` and the bounds ``*_bound`` that hold IF the curves are
+monotone between evaluated points (NaN where the evaluated points contradict that). Both are written for every
+sampling mode: ``steps=K``, ``"adaptive"`` and exact mode (where they are 0). A table written before these columns
+existed reads without them (:func:`has_estimates` is then False); a row built by hand may omit them (NaN: no
+estimate).
+
 * :func:`rows_from_results` builds the rows from :class:`~repro.criteria.CriteriaResult` objects (the only place a
   row is built), image-major: the methods of one image are adjacent, in the order given.
 * :func:`write_results` / :func:`read_results` write and read the file (atomic write; every read error names the
@@ -23,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from repro.criteria.errors import BOUND_FIELDS, ERROR_FIELDS
 from repro.errors import ReproError
 from repro.io import atomic_write_text
 from repro.vocabulary import ordered_methods
@@ -30,9 +38,17 @@ from repro.vocabulary import ordered_methods
 if TYPE_CHECKING:
     from repro.criteria.api import CriteriaResult
 
+ESTIMATE_COLUMNS: tuple[str, ...] = (*ERROR_FIELDS, *BOUND_FIELDS)
+"""How far each criterion may be from exact mode (:class:`~repro.criteria.CriteriaResult`, absolute, in the
+criterion's units): the estimates ``n_ord_err``, ``s_ord_err``, ``s_ord_text_err``, ``s_ord_baseline_err``,
+``tpn_err``, ``tps_err`` (what ``steps="adaptive"`` drives below ``tol * max(1, |value|)``), then the bounds
+``n_ord_bound``, ... ``tps_bound``, valid if the curves are monotone between evaluated points and NaN where the
+evaluated points contradict that. 0 in exact mode; NaN where the criterion is NaN. ``1 - S-Ord`` has S-Ord's
+(:func:`estimate_columns`)."""
+
 RESULT_COLUMNS: tuple[str, ...] = (
     "image_id", "method", "reading", "score", "target", "label", "y0", "yb", "num_positive",
-    "n_ord", "s_ord", "one_minus_s_ord", "s_ord_text", "s_ord_baseline", "tpn", "tps", "reason",
+    "n_ord", "s_ord", "one_minus_s_ord", "s_ord_text", "s_ord_baseline", "tpn", "tps", *ESTIMATE_COLUMNS, "reason",
 )
 """Columns of ``results.csv`` in order (the pipeline's contract).
 
@@ -40,14 +56,38 @@ A row is one (image, method, ``reading``, ``score``) (:mod:`repro.readings`): ``
 own settings or ``"<setting>=<value>"`` for a map reading computed beside them; ``score`` names the class score
 (``logit``, ``probability``, or ``output`` for a model with one output) that every number of the row reads.
 ``s_ord`` is eq. 4 as printed and ``one_minus_s_ord`` is ``1 - s_ord``; ``s_ord_text`` and ``s_ord_baseline`` are
-the other two readings of eq. 4 from the same curve."""
+the other two readings of eq. 4 from the same curve. Then :data:`ESTIMATE_COLUMNS` (errors, then bounds), then
+``reason``."""
 
 INT_COLUMNS: tuple[str, ...] = ("target", "label", "num_positive")
 FLOAT_COLUMNS: tuple[str, ...] = ("y0", "yb", "n_ord", "s_ord", "one_minus_s_ord", "s_ord_text", "s_ord_baseline",
-                                  "tpn", "tps")
+                                  "tpn", "tps", *ESTIMATE_COLUMNS)
 STRING_COLUMNS: tuple[str, ...] = ("image_id", "method", "reading", "score", "reason")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("reading", "score", "reason")
-"""Columns a row may omit (written as ``""``)."""
+OPTIONAL_COLUMNS: tuple[str, ...] = ("reading", "score", "reason", *ESTIMATE_COLUMNS)
+"""Columns a row may omit (written as ``""``; the estimates as ``nan``, no estimate)."""
+REQUIRED_ON_READ: tuple[str, ...] = tuple(c for c in RESULT_COLUMNS if c not in ESTIMATE_COLUMNS)
+"""Columns every ``results.csv`` must have; a table written before :data:`ESTIMATE_COLUMNS` existed lacks those."""
+
+
+def estimate_columns(criterion: str) -> tuple[str, str]:
+    """``(error estimate, monotone bound)`` column names of criterion column ``criterion`` (``one_minus_s_ord``
+    has those of ``s_ord``: ``1 - S-Ord`` is off by as much as S-Ord)."""
+    base = "s_ord" if criterion == "one_minus_s_ord" else criterion
+    err, bound = f"{base}_err", f"{base}_bound"
+    if err not in ERROR_FIELDS or bound not in BOUND_FIELDS:
+        raise KeyError(f"no error estimate for column {criterion!r}; criteria with one: "
+                       f"{', '.join(f.removesuffix('_err') for f in ERROR_FIELDS)}")
+    return err, bound
+
+
+def has_estimates(table: "ResultsTable") -> bool:
+    """Whether ``table`` holds the error-estimate columns (a table written before them does not)."""
+    return all(name in table.columns for name in ESTIMATE_COLUMNS)
+
+
+def _missing_value(name: str) -> Any:
+    """What a row that omits optional column ``name`` holds: NaN for an estimate (no estimate), else ``""``."""
+    return math.nan if name in ESTIMATE_COLUMNS else ""
 
 def _format_cell(name: str, value: Any) -> str:
     if name in FLOAT_COLUMNS:
@@ -100,7 +140,7 @@ class ResultsTable:
         names = _column_names(rows)
         columns: dict[str, np.ndarray] = {}
         for name in names:
-            values = [row.get(name, "" if name in OPTIONAL_COLUMNS else None) for row in rows]
+            values = [row.get(name, _missing_value(name) if name in OPTIONAL_COLUMNS else None) for row in rows]
             if any(v is None for v in values):
                 raise ValueError(f"column {name!r} is missing from some rows")
             columns[name] = _typed_column(name, values)
@@ -190,7 +230,7 @@ def results_text(rows: Sequence[Mapping[str, Any]] | ResultsTable) -> str:
         missing = [c for c in RESULT_COLUMNS if c not in OPTIONAL_COLUMNS and c not in row]
         if missing:
             raise ValueError(f"results row {n} lacks columns {missing}")
-        writer.writerow([_format_cell(name, row.get(name, "")) for name in names])
+        writer.writerow([_format_cell(name, row.get(name, _missing_value(name))) for name in names])
     return buffer.getvalue()
 
 
@@ -218,7 +258,7 @@ def read_results(path: str | os.PathLike) -> ResultsTable:
         header = next(reader, None)
         if header is None:
             raise ReproError(f"{path}: empty file, expected a header with columns {', '.join(RESULT_COLUMNS)}")
-        missing = [c for c in RESULT_COLUMNS if c not in header]
+        missing = [c for c in REQUIRED_ON_READ if c not in header]
         if missing:
             raise ReproError(f"{path}: missing columns {', '.join(missing)}")
         if len(set(header)) != len(header):
@@ -247,7 +287,8 @@ def read_results(path: str | os.PathLike) -> ResultsTable:
 
 def result_row(image_id: str, method: str, label: int, result: "CriteriaResult", index: int, *, score: str,
                reading: str = "") -> dict[str, Any]:
-    """The results row of row ``index`` of ``result`` (one (image, map) pair): the only place a row is built.
+    """The results row of row ``index`` of ``result`` (one (image, map) pair): the only place a row is built. It has
+    every column of :data:`RESULT_COLUMNS`, the error estimates and bounds included (0 in exact mode).
 
     Args:
         image_id, method, label: the row's identity (``label`` -1: unknown). score: the class score ``result`` read.
@@ -260,7 +301,8 @@ def result_row(image_id: str, method: str, label: int, result: "CriteriaResult",
         "num_positive": int(result.num_positive[i]), "n_ord": float(result.n_ord[i]),
         "s_ord": float(result.s_ord[i]), "one_minus_s_ord": float(1.0 - result.s_ord[i]),
         "s_ord_text": float(result.s_ord_text[i]), "s_ord_baseline": float(result.s_ord_baseline[i]),
-        "tpn": float(result.tpn[i]), "tps": float(result.tps[i]), "reason": result.reason[i],
+        "tpn": float(result.tpn[i]), "tps": float(result.tps[i]),
+        **{name: float(getattr(result, name)[i]) for name in ESTIMATE_COLUMNS}, "reason": result.reason[i],
     }
 
 

@@ -8,7 +8,8 @@
 * a map reading that differs from ``base`` (``input_reference``, ``guided_backprop``, ``target``): for the methods
   it affects, the rows tagged ``"<setting>=<value>"``; for the others, the run's own rows (``reading == ""``).
   At most one map reading may differ (a run computes them one at a time);
-* ``s_ord``: ``s_ord`` and ``one_minus_s_ord`` are taken from that reading's column (``s_ord_text``, ...).
+* ``s_ord``: ``s_ord`` and ``one_minus_s_ord`` are taken from that reading's column (``s_ord_text``, ...), and
+  ``s_ord_err`` / ``s_ord_bound`` from that reading's estimates (``s_ord_text_err``, ...) when the table has them.
 
 :func:`available_readings` lists the one-at-a-time readings a table can show; :func:`read_view` reads a run
 directory's table under its own reading (``config.json``) with some settings changed.
@@ -23,7 +24,7 @@ import numpy as np
 
 from repro.errors import ReproError
 from repro.readings import MAP_READINGS, READINGS, S_ORD_COLUMNS, Reading, one_at_a_time
-from repro.results.table import ResultsTable, read_results
+from repro.results.table import ResultsTable, estimate_columns, read_results
 
 
 def reading_tag(name: str, value: str) -> str:
@@ -63,6 +64,9 @@ def reading_view(table: ResultsTable, reading: Reading, base: Reading) -> Result
     column = S_ORD_COLUMNS[reading.s_ord]
     columns["s_ord"] = columns[column].copy()
     columns["one_minus_s_ord"] = 1.0 - columns["s_ord"]
+    for source, target in zip(estimate_columns(column), estimate_columns("s_ord")):
+        if source in columns:  # a table written before the estimate columns has none
+            columns[target] = columns[source].copy()
     return ResultsTable(columns, table.path)
 
 
