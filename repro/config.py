@@ -25,6 +25,12 @@ PROFILES: tuple[str, ...] = ("embedded", "paper", "custom")
 EMBEDDED_DEFAULT_IMAGES = 120
 QUICK: dict[str, int] = {"steps": 10, "ig_steps": 8, "sg_samples": 8}
 """The smoke-run preset (``--quick``): the one place where step counts are capped for fast runs."""
+DEFAULT_STEPS: int | str | None = 100
+"""How every profile samples its perturbation curves unless ``--steps`` says otherwise: ``K`` (a fixed grid),
+``None`` (exact mode) or ``"adaptive"`` (:data:`repro.criteria.adaptive.ADAPTIVE`; the run then records
+:data:`repro.criteria.adaptive.DEFAULT_TOL` as its ``tol``). The one constant to change to switch the default."""
+EXACT = "exact"
+"""The spelling of exact mode (``steps=None``) on the command line and in :func:`make_config`."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,14 @@ class StudyConfig:
     manifest: str | None = None
     num_images: int | None = None
     methods: tuple[str, ...] = tuple(METHODS)
-    steps: int | None = 100
+    steps: int | str | None = DEFAULT_STEPS
+    """Curve sampling (:func:`sampling`): ``K``, ``None`` (exact; ``"exact"`` is read as ``None``) or
+    ``"adaptive"``."""
+    tol: float | None = None
+    """``steps="adaptive"`` only: the relative error each criterion's estimate may keep; stored explicitly
+    (:data:`repro.criteria.adaptive.DEFAULT_TOL` when not given) so ``config.json`` says the number. A result
+    setting: a resume or merge with another ``tol`` is refused. ``None`` for the other modes, which the settings
+    digest leaves out, so a run without it keeps the digest it had before the field existed."""
     score: str = DEFAULTS["score"]
     s_ord: str = DEFAULTS["s_ord"]
     input_reference: str = DEFAULTS["input_reference"]
@@ -68,6 +81,11 @@ class StudyConfig:
     batch_size: int = 64
     num_examples: int = 4
     shard: tuple[int, int] = (0, 1)
+
+    def __post_init__(self) -> None:
+        steps, tol = sampling(self.steps, self.tol)  # however the config is made (make_config, a record, replace)
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "tol", tol)
 
     def reading(self) -> Reading:
         """The run's own reading (its default view of the results)."""
@@ -112,6 +130,25 @@ not one of them: the model's float32 outputs can differ in the last bits between
 cells of one chunk differ between 64 and 1), so a resume or merge must use the same one."""
 
 
+def sampling(steps: int | str | None, tol: float | str | None) -> tuple[int | str | None, float | None]:
+    """The curve sampling in force: ``(steps, tol)`` with ``"exact"`` read as ``None`` and ``tol`` as a float,
+    :data:`repro.criteria.adaptive.DEFAULT_TOL` for ``"adaptive"`` without one, ``None`` for the other modes.
+
+    Raises:
+        ReproError: (one line) ``steps`` is not a positive integer, ``None``, ``"exact"`` or ``"adaptive"``; ``tol``
+            is not a positive number; or a ``tol`` is given with another mode than ``"adaptive"``
+            (:func:`repro.criteria.adaptive.check_sampling`).
+    """
+    from repro.criteria.adaptive import check_sampling
+
+    steps = None if steps == EXACT else steps
+    try:
+        tol = check_sampling(steps, tol)
+    except ValueError as exc:
+        raise ReproError(f"--steps/--tol: {exc}") from None
+    return steps, tol
+
+
 def make_config(profile: str = "embedded", quick: bool = False, **overrides: Any) -> StudyConfig:
     """A :class:`StudyConfig` for ``profile`` with ``overrides`` applied (``None`` values are ignored)."""
     if profile not in PROFILES:
@@ -148,8 +185,6 @@ def make_config(profile: str = "embedded", quick: bool = False, **overrides: Any
     if quick:
         base.update(QUICK)
     base.update({k: v for k, v in overrides.items() if v is not None})
-    if base.get("steps") == "exact":
-        base["steps"] = None
     base.setdefault("readings", tuple(MAP_READINGS) if profile == "embedded" else ())
     base["readings"] = tuple(base["readings"])
     unknown = [r for r in base["readings"] if r not in MAP_READINGS]
@@ -163,8 +198,6 @@ def make_config(profile: str = "embedded", quick: bool = False, **overrides: Any
         raise ReproError(f"unknown method(s) {unknown}; choose from: {', '.join(METHODS)}")
     if "methods" in base:
         base["methods"] = tuple(base["methods"])
-    if base.get("steps") is not None and base["steps"] < 1:
-        raise ReproError(f"--steps must be >= 1, got {base['steps']}")
     i, n = base.get("shard", (0, 1))
     if not 0 <= i < n:
         raise ReproError(f"shard index must satisfy 0 <= i < N, got {i}/{n}")

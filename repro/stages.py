@@ -8,9 +8,11 @@
    whose cache key another job already has (e.g. ``target=label`` where the label is the top-1 class) are not
    computed twice;
 3. ONE engine pass over the distinct (map, target) pairs, which reads every class score of the model from the same
-   forwards (:func:`repro.criteria.evaluate_scores`);
+   forwards (:func:`repro.criteria.evaluate_scores`), sampling the curves as the run says (``cfg.steps``: ``K``,
+   exact or ``"adaptive"`` with ``cfg.tol``);
 4. the example files of the run's own maps, and the rows: per image, per job, per score
-   (:func:`repro.results.result_row`), in the order of :meth:`repro.config.StudyConfig.row_keys`.
+   (:func:`repro.results.result_row`, with each criterion's error estimate and monotone bound), in the order of
+   :meth:`repro.config.StudyConfig.row_keys`.
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ def compute_chunk(study: "Study", c: int, cache: MapCache | None = None) -> list
     by_score = evaluate_scores(model, x, {"maps": np.stack(maps)},
                                image_index={"maps": np.asarray(image_index, np.int64)},
                                targets={"maps": np.asarray(map_targets, np.int64)}, steps=cfg.steps,
-                               batch_size=cfg.batch_size, progress=study.progress)  # one engine pass, every score
+                               tol=cfg.tol, batch_size=cfg.batch_size,
+                               progress=study.progress)  # one engine pass, every score; tol: None unless adaptive
     results = {score: sets["maps"] for score, sets in by_score.items()}
     for i, global_index in enumerate(idx):
         if global_index < cfg.num_examples:

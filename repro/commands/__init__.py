@@ -1,5 +1,6 @@
 """One module per ``repro`` subcommand (``add_arguments`` + ``run``), and what they share: argument types
-(:func:`steps_arg`, :func:`positive_int`, :func:`nonneg_int`), the model and input-file options of ``attribute`` and
+(:func:`steps_arg`, :func:`positive_int`, :func:`nonneg_int`), the curve sampling options of ``reproduce`` and
+``evaluate`` (:func:`add_sampling_arguments`), the model and input-file options of ``attribute`` and
 ``evaluate`` (:func:`add_model_and_image_arguments`, choices from the registry :data:`repro.models.MODELS`) and the
 checks of user input files (:func:`load_images`, :func:`load_targets`; every error is a
 :class:`~repro.errors.ReproError` naming the file)."""
@@ -15,8 +16,30 @@ if TYPE_CHECKING:
 
 
 def steps_arg(text: str) -> int | str:
-    """``--steps``: a positive integer K (points per curve), or ``"exact"`` (every pixel count), returned as given."""
-    return text if text == "exact" else _int_at_least(text, 1, "a positive integer or 'exact'")
+    """``--steps``: a positive integer K (points per curve), ``"exact"`` (every pixel count) or ``"adaptive"``
+    (refined until the error estimates are below ``--tol``); the words are returned as given
+    (:func:`repro.config.sampling` reads them)."""
+    from repro.config import EXACT
+    from repro.criteria.adaptive import ADAPTIVE
+
+    words = (EXACT, ADAPTIVE)
+    return text if text in words else _int_at_least(text, 1, f"a positive integer, {' or '.join(map(repr, words))}")
+
+
+def add_sampling_arguments(p: argparse.ArgumentParser, default_steps: int | str | None) -> None:
+    """``--steps`` (:func:`steps_arg`) and ``--tol`` (given as typed; :func:`repro.config.sampling` checks it, so
+    a bad value or a ``--tol`` without ``--steps adaptive`` is one error line, exit status 2)."""
+    from repro.config import EXACT
+    from repro.criteria.adaptive import DEFAULT_TOL
+
+    shown = EXACT if default_steps is None else default_steps
+    p.add_argument("--steps", type=steps_arg, default=None,
+                   help=f"curve sampling: points per curve K (exact whenever M <= K), 'exact' (every pixel count) or "
+                        f"'adaptive' (refined until every criterion's error estimate is below --tol; default "
+                        f"{shown})")
+    p.add_argument("--tol", default=None, metavar="TOL",
+                   help=f"with --steps adaptive: the relative error err / max(1, |value|) each criterion's estimate "
+                        f"may keep (default {DEFAULT_TOL})")
 
 
 def _int_at_least(text: str, low: int, kind: str) -> int:

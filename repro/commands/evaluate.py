@@ -3,8 +3,10 @@
 Inputs: ``--images`` a ``.npy`` of raw RGB ``(N, H, W, 3)`` in ``[0, 255]`` at the model's input size (preprocessed
 here with the model's own preprocessing); ``--maps`` a ``.npy`` ``(N, H, W[, C])`` (or coarser, resized
 bilinearly) or a ``.npz`` with one such array per method name (all methods go through the engine in one pass);
-``--targets`` an optional ``.npy`` of ``N`` class indices (default: the model's top-1). Output: the results table
-(:data:`repro.results.RESULT_COLUMNS`, one row per image x method; ``image_id`` is ``<images file stem>:<row>``).
+``--targets`` an optional ``.npy`` of ``N`` class indices (default: the model's top-1); ``--steps K | exact |
+adaptive`` and ``--tol`` (adaptive only) as ``repro reproduce`` (default :data:`repro.config.DEFAULT_STEPS`). Output:
+the results table (:data:`repro.results.RESULT_COLUMNS`, one row per image x method x score, with every criterion's
+error estimate ``*_err`` and monotone bound ``*_bound``; ``image_id`` is ``<images file stem>:<row>``).
 
 The command is split so its core takes an :class:`~repro.models.ImageModel`: :func:`load_inputs` checks the files
 (every error names the file), :func:`evaluate_inputs` runs :func:`repro.criteria.evaluate_methods`.
@@ -18,8 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from repro.commands import (add_model_and_image_arguments, load_images, load_targets, open_model_from_args,
-                            positive_int, steps_arg)
+from repro.commands import (add_model_and_image_arguments, add_sampling_arguments, load_images, load_targets,
+                            open_model_from_args, positive_int)
+from repro.config import DEFAULT_STEPS, sampling
 from repro.errors import ReproError
 from repro.io import load_array
 
@@ -33,8 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_and_image_arguments(p)
     p.add_argument("--maps", type=Path, required=True,
                    help=".npy maps (N, H, W[, C]) or .npz with one array per method name")
-    p.add_argument("--steps", type=steps_arg, default=100,
-                   help="curve points K (default 100; exact whenever M <= K) or 'exact' for every pixel count")
+    add_sampling_arguments(p, DEFAULT_STEPS)
     p.add_argument("--score", choices=SCORE_MODES, default=None,
                    help="class score the criteria read (default: both, from the same forwards)")
     p.add_argument("--batch-size", type=positive_int, default=64, help="forwards per compiled call (default 64)")
@@ -86,20 +88,20 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
 
 
 def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.ndarray], targets: np.ndarray | None, *,
-                    steps: int | None = 100, score: str | None = None, batch_size: int = 64,
-                    image_prefix: str = "image", progress: bool = False) -> list[dict]:
+                    steps: int | str | None = 100, tol: float | None = None, score: str | None = None,
+                    batch_size: int = 64, image_prefix: str = "image", progress: bool = False) -> list[dict]:
     """The core of ``repro evaluate`` for an :class:`~repro.models.ImageModel`: one results row per image x method
     x class score.
 
     Args:
         model: ImageModel. raw: ``(N, H, W, 3)`` raw RGB. maps: method -> maps ``(N, ...)``.
-        targets: ``(N,)`` or ``None`` (:func:`repro.models.top1_targets`). steps, batch_size, progress: as
-            in :func:`repro.criteria.evaluate_scores`. score: ``None`` for every score the model has (the logit and
-            the probability come from the same forwards), or one of them. image_prefix: ``image_id`` is
-            ``f"{image_prefix}:{row}"``.
+        targets: ``(N,)`` or ``None`` (:func:`repro.models.top1_targets`). steps, tol, batch_size, progress: as
+            in :func:`repro.criteria.evaluate_scores` (``tol`` only with ``steps="adaptive"``). score: ``None``
+            for every score the model has (the logit and the probability come from the same forwards), or one of
+            them. image_prefix: ``image_id`` is ``f"{image_prefix}:{row}"``.
     Returns:
-        rows with the columns of :data:`repro.results.RESULT_COLUMNS` (``label`` is -1: unknown), image-major,
-        then by score.
+        rows with the columns of :data:`repro.results.RESULT_COLUMNS` (``label`` is -1: unknown; every criterion's
+        error estimate and monotone bound included), image-major, then by score.
     """
     from repro.criteria import evaluate_scores
     from repro.models import top1_targets
@@ -108,7 +110,7 @@ def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.nda
     x = model.preprocess(raw)
     if targets is None:
         targets = top1_targets(model, x, batch_size=batch_size)
-    by_score = evaluate_scores(model, x, maps, targets=targets, steps=steps, batch_size=batch_size,
+    by_score = evaluate_scores(model, x, maps, targets=targets, steps=steps, tol=tol, batch_size=batch_size,
                                progress=progress)
     scores = [score] if score is not None else list(by_score)
     return [result_row(f"{image_prefix}:{i}", name, -1, by_score[s][name], i, score=s)
@@ -118,11 +120,11 @@ def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.nda
 def run(args: argparse.Namespace) -> int:
     from repro.results import write_results
 
+    steps, tol = sampling(DEFAULT_STEPS if args.steps is None else args.steps, args.tol)  # before loading anything
     model = open_model_from_args(args)
     raw, maps, targets = load_inputs(args.images, args.maps, args.targets, model.input_shape, model.num_classes)
-    rows = evaluate_inputs(model, raw, maps, targets, steps=None if args.steps == "exact" else args.steps,
-                           score=args.score, batch_size=args.batch_size, image_prefix=args.images.stem,
-                           progress=args.progress)
+    rows = evaluate_inputs(model, raw, maps, targets, steps=steps, tol=tol, score=args.score,
+                           batch_size=args.batch_size, image_prefix=args.images.stem, progress=args.progress)
     write_results(args.out, rows)
     print(f"[repro] wrote {len(rows)} rows ({len(maps)} method(s) x {len(raw)} image(s) x score) to {args.out}")
     return 0

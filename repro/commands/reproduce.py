@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from repro.attributions import METHODS
-from repro.commands import nonneg_int, positive_int, steps_arg
-from repro.config import PROFILES, StudyConfig, make_config, parse_shard
+from repro.commands import add_sampling_arguments, nonneg_int, positive_int
+from repro.config import DEFAULT_STEPS, PROFILES, StudyConfig, make_config, parse_shard
 from repro.io import atomic_write_json, check_writable
 from repro.errors import ReproError
 from repro.readings import MAP_READINGS, READINGS
@@ -59,8 +59,7 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
                         ".h5 file, or 'random' (untrained); embedded: a retrained .h5")
     p.add_argument("--methods", nargs="+", choices=list(METHODS), default=None,
                    help="subset of methods (default: all; on the custom profile, all that run on the model)")
-    p.add_argument("--steps", type=steps_arg, default=None,
-                   help="points per perturbation curve K (default 100) or 'exact'")
+    add_sampling_arguments(p, DEFAULT_STEPS)
     add_reading_arguments(p)
     p.add_argument("--readings", nargs="+", default=None, metavar="NAME",
                    help="map readings computed beside the run's own: 'all', 'none' or names among "
@@ -102,7 +101,7 @@ def config_from_args(args: argparse.Namespace) -> StudyConfig:
         model=args.model, images=args.images, labels=args.labels, preprocess=args.preprocess,
         input_size=args.input_size, gradcam_layer=args.gradcam_layer,
         manifest=args.manifest, num_images=args.num_images, methods=args.methods, steps=args.steps,
-        seed=args.seed, chunk_size=args.chunk_size, batch_size=args.batch_size,
+        tol=args.tol, seed=args.seed, chunk_size=args.chunk_size, batch_size=args.batch_size,
         shard=parse_shard(getattr(args, "shard", None)), readings=readings_arg(args.readings),
         **{name: getattr(args, name) for name in READINGS},
     )

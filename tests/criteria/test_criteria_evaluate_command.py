@@ -125,4 +125,24 @@ def test_cli_rejects_bad_batch_size(capsys):
 def test_cli_rejects_bad_steps(capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", "--images", "a.npy", "--maps", "b.npy", "--steps", "0"])
-    assert "argument --steps: must be a positive integer or 'exact', got '0'" in capsys.readouterr().err
+    assert "argument --steps: must be a positive integer, 'exact' or 'adaptive', got '0'" in capsys.readouterr().err
+
+
+def test_cli_writes_the_error_estimates_of_every_sampling_mode(cnn, files, monkeypatch):
+    from repro.results import ESTIMATE_COLUMNS
+
+    tmp, *_ = files
+    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None: cnn)
+    tables = {}
+    for mode in (["--steps", "exact"], ["--steps", "2"], ["--steps", "adaptive", "--tol", "0.05"]):
+        out = tmp / f"{mode[1]}.csv"
+        assert main(["evaluate", "--images", str(tmp / "imgs.npy"), "--maps", str(tmp / "maps.npz"), *mode,
+                     "--out", str(out)]) == 0
+        tables[mode[1]] = read_results(out)
+        assert list(tables[mode[1]].columns) == list(RESULT_COLUMNS)
+    for name in ESTIMATE_COLUMNS:
+        assert np.nan_to_num(tables["exact"].column(name)).tolist() == [0.0] * 12, name
+    finite = np.isfinite(tables["2"].column("n_ord"))
+    assert (tables["2"].column("n_ord_err")[finite] > 0).any()  # 36 pixels on a 2-step grid: sampled
+    # 36 pixels: M <= 2 * START_STEPS, so adaptive sampling evaluates every count (exact)
+    np.testing.assert_array_equal(tables["adaptive"].column("n_ord"), tables["exact"].column("n_ord"))
