@@ -12,7 +12,8 @@ Figure 4    TPN and TPS curves of one image for each method including Random: to
             y0 (before the penalties r and r', as the paper's caption says)
 Figure 5    boxplots of N-Ord, 1 - S-Ord, TPN and TPS per method over all images (NaN rows dropped and counted;
             when a few outliers lie far above every whisker, the axis stops above the whiskers and the panel
-            title gives how many points are cut and the maximum)
+            title gives how many points are cut and the maximum; when the table has error estimates, the
+            title ends with the largest sampling error estimate, or that it is below the plotted resolution)
 Figure 6    the winner of each criterion on one image: its map over the input, titled "Winner of N-Ord: X"
 Figure 7    example images x methods, the TPN winner marked with a red check and the TPS winner with a blue one
 ==========  ============================================================================================
@@ -40,7 +41,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from repro.figures.boxplots import axis_top, figure5
+from repro.figures.boxplots import axis_top, figure5, figure5_figure, sampling_note
 from repro.figures.curves import figure3, figure4, union_area
 from repro.figures.drawing import DPI, save
 from repro.figures.maps import NONNEGATIVE_STYLE, figure2, figure6, figure7, winners
@@ -53,7 +54,7 @@ GRID_IMAGES = 6
 
 __all__ = [
     "DPI", "FIGURE_NAMES", "GRID_IMAGES", "NONNEGATIVE_STYLE", "axis_top", "draw_all", "figure2", "figure3",
-    "figure4", "figure5", "figure6", "figure7", "save", "union_area", "winners",
+    "figure4", "figure5", "figure5_figure", "figure6", "figure7", "sampling_note", "save", "union_area", "winners",
 ]
 
 

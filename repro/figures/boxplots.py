@@ -4,22 +4,41 @@ NaN rows are dropped and counted under each panel. When a few outliers lie far a
 divided by a tiny penalty r), the axis stops above the whiskers (:func:`axis_top`) and the panel title gives how
 many points are cut and the maximum. The axis is scaled to the attribution methods: values of the Random baseline
 above it are cut and counted the same way.
+
+When the table holds the error estimates (:data:`repro.results.ESTIMATE_COLUMNS`), each panel's title ends with how
+far its drawn values may be from exact mode (:func:`sampling_note`): the largest ``*_err`` estimate of that
+criterion over the values drawn inside the axis, said to be below the plotted resolution when it is below
+:data:`RESOLUTION` of the axis span. The note states an estimate, not a bound.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from repro.figures.drawing import DPI, new_figure, save
-from repro.results import ResultsTable
+from repro.results import ResultsTable, estimate_columns, has_estimates
 from repro.vocabulary import BASELINES, CRITERIA, CRITERION_LABELS, LOWER_IS_BETTER, display_name
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+RESOLUTION = 1e-3
+"""A sampling error below this share of a panel's axis span is below the plotted resolution."""
 
 
 def figure5(table: ResultsTable, out_dir: str | Path, dpi: int = DPI) -> list[Path]:
-    """Figure 5: boxplots of N-Ord, 1 - S-Ord, TPN, TPS per method over all images (NaN rows dropped)."""
+    """Figure 5: boxplots of N-Ord, 1 - S-Ord, TPN, TPS per method over all images (NaN rows dropped), saved as
+    ``fig5_boxplots.png`` / ``.pdf`` (:func:`figure5_figure`)."""
+    return save(figure5_figure(table), out_dir, "fig5_boxplots", dpi)
+
+
+def figure5_figure(table: ResultsTable) -> "Figure":
+    """The Figure 5 figure (see the module docstring), not saved."""
     methods = table.methods
     fig = new_figure(13.0, 3.9)
     axes = fig.subplots(1, len(CRITERIA))
@@ -51,12 +70,55 @@ def figure5(table: ResultsTable, out_dir: str | Path, dpi: int = DPI) -> list[Pa
             low = min(float(d.min()) for d in data if d.size)
             ax.set_ylim(low - 0.05 * (top - low), top)
             title += f"\n({above} value(s) above the axis, max {vmax:.3g})"
-        ax.set_title(title, fontsize=11 if top is None else 9)
+        note = panel_sampling_note(ax, table, criterion) if keep else None
+        if note:
+            title += f"\n{note}"
+        ax.set_title(title, fontsize=11 if title.count("\n") == 0 else 9)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("score (lower is better)" if all(LOWER_IS_BETTER[c] for c in CRITERIA) else "score")
     fig.suptitle(f"Figure 5: criteria over {len(table.image_ids)} images (1 - S-Ord so that lower is better "
                  "everywhere)", fontsize=10)
-    return save(fig, out_dir, "fig5_boxplots", dpi)
+    return fig
+
+
+def panel_sampling_note(ax: "Axes", table: ResultsTable, criterion: str) -> str | None:
+    """:func:`sampling_note` of the ``criterion`` panel ``ax`` (drawn, limits set): the estimates of the values
+    inside the axis limits (points cut above the axis are counted in the title, not read here). ``None`` when
+    ``table`` has no estimate columns."""
+    if not has_estimates(table):
+        return None
+    low, high = ax.get_ylim()
+    values = np.asarray(table.column(criterion), dtype=np.float64)
+    errors = np.asarray(table.column(estimate_columns(criterion)[0]), dtype=np.float64)
+    inside = np.isfinite(values) & (values >= low) & (values <= high)
+    return sampling_note(errors[inside], high - low)
+
+
+def sampling_note(errors: np.ndarray, span: float) -> str | None:
+    """How far a panel's values may be from exact mode, from their error estimates and the axis span.
+
+    Returns:
+        ``None`` when no estimate is finite; ``"sampling error 0 (exact)"`` when the largest is 0 (every count
+        evaluated); ``"sampling error est. <= X (below plot resolution)"`` when the largest is below
+        :data:`RESOLUTION` ``* span`` (``X``: the largest rounded up to one significant digit); else
+        ``"largest sampling error est. X"`` (two significant digits).
+    """
+    errors = np.asarray(errors, dtype=np.float64)
+    errors = errors[np.isfinite(errors)]
+    if not errors.size:
+        return None
+    largest = float(errors.max())
+    if largest == 0.0:
+        return "sampling error 0 (exact)"
+    if largest < RESOLUTION * span:
+        return f"sampling error est. <= {_round_up(largest):.0e} (below plot resolution)"
+    return f"largest sampling error est. {largest:.2g}"
+
+
+def _round_up(value: float) -> float:
+    """``value > 0`` rounded up to one significant digit (3.2e-05 -> 4e-05, 3e-05 -> 3e-05)."""
+    scale = 10.0 ** math.floor(math.log10(value))
+    return math.ceil(round(value / scale, 9)) * scale
 
 
 def axis_top(data: Sequence[np.ndarray], factor: float = 5.0,

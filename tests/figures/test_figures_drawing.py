@@ -97,3 +97,33 @@ def test_figures_command_and_missing_results(synthetic, tmp_path, capsys):
     assert sorted(p.name for p in (out / "figures").iterdir()) == ["fig5_boxplots.pdf", "fig5_boxplots.png"]
     assert main(["figures", str(tmp_path / "nowhere")]) == 2
     assert "results table not found" in capsys.readouterr().err
+
+
+def test_sampling_note_says_whether_the_error_is_below_the_plotted_resolution():
+    from repro.figures import sampling_note
+    from repro.figures.boxplots import RESOLUTION
+
+    assert sampling_note(np.array([np.nan]), 1.0) is None  # no estimate: no note
+    assert sampling_note(np.array([0.0, 0.0, np.nan]), 1.0) == "sampling error 0 (exact)"
+    below = sampling_note(np.array([3.2e-5, 1e-6]), 1.0)
+    assert below == "sampling error est. <= 4e-05 (below plot resolution)"  # rounded up, never down
+    assert sampling_note(np.array([RESOLUTION * 2.0]), 2.0) == "largest sampling error est. 0.002"  # not below
+    assert sampling_note(np.array([0.0123]), 1.0) == "largest sampling error est. 0.012"
+
+
+def test_figure5_titles_carry_the_sampling_note_only_with_estimates(synthetic):
+    from repro.figures import figure5_figure
+    from repro.results import ResultsTable
+
+    def titles(table) -> list[str]:
+        return [ax.get_title() for ax in figure5_figure(table).axes]
+
+    assert not any("sampling error" in t for t in titles(synthetic.table()))  # no estimates in the table
+    rows = synthetic.rows()
+    for i, row in enumerate(rows):
+        row.update(n_ord_err=1e-6, s_ord_err=0.0, tpn_err=0.05 if i == 3 else 0.0, tps_err=float("nan"))
+    n_ord, s_ord, tpn, tps = titles(ResultsTable.from_rows(rows))
+    assert n_ord.endswith("\nsampling error est. <= 1e-06 (below plot resolution)")
+    assert s_ord.endswith("\nsampling error 0 (exact)")  # 1 - S-Ord reads S-Ord's estimate
+    assert tpn.endswith("\nlargest sampling error est. 0.05")
+    assert "sampling error" not in tps
