@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from repro.attributions import METHODS
 from repro.errors import ReproError
+from repro.io import file_digest
 from repro.readings import DEFAULTS, MAP_READINGS, READINGS, Reading
 
 PROFILES: tuple[str, ...] = ("embedded", "paper", "custom")
@@ -240,9 +241,30 @@ def config_from_record(record: Mapping[str, Any]) -> StudyConfig:
 
 def config_record(cfg: StudyConfig, image_ids: Sequence[str]) -> dict[str, Any]:
     """What ``config.json`` holds: every setting, every method's full parameters (so a changed default is a
-    changed setting) and the digest and count of the study's image ids."""
-    return {**dataclasses.asdict(cfg), "method_params": method_params(cfg), "image_ids_sha1": ids_digest(image_ids),
-            "num_image_ids": len(image_ids)}
+    changed setting), the identity of the weights (:func:`repro.models.weights.weights_id`: a weights file by its
+    content, so retraining the embedded model in place is a changed setting), the content digests of the input
+    files a run reads by path (:func:`input_file_digests`) and the digest and count of the study's image ids."""
+    from repro.models.weights import weights_id
+
+    return {**dataclasses.asdict(cfg), "method_params": method_params(cfg),
+            "weights_id": weights_id(cfg.model, cfg.weights), **input_file_digests(cfg),
+            "image_ids_sha1": ids_digest(image_ids), "num_image_ids": len(image_ids)}
+
+
+INPUT_FILES: tuple[str, ...] = ("manifest", "labels")
+"""The config fields naming a file whose content (not only its path) determines the numbers: the paper's image
+manifest (images and labels) and a custom run's labels CSV."""
+
+
+def input_file_digests(cfg: StudyConfig) -> dict[str, str]:
+    """``{"<field>_sha1": SHA-1 of the file}`` for each of :data:`INPUT_FILES` set in ``cfg`` and present (a
+    missing file is reported by the image source that reads it)."""
+    out = {}
+    for name in INPUT_FILES:
+        path = getattr(cfg, name)
+        if path is not None and Path(path).expanduser().is_file():
+            out[f"{name}_sha1"] = file_digest(Path(path).expanduser())
+    return out
 
 
 def settings_digest(record: Mapping[str, Any]) -> str:

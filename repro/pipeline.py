@@ -75,6 +75,9 @@ class Study:
     source: object = field(repr=False)
     settings: str = ""
     """Digest of the run's result-determining settings (:func:`repro.config.settings_digest`)."""
+    weights_id: str = ""
+    """The identity of the model's weights (:func:`repro.models.weights.weights_id`), part of every map's cache
+    key."""
     methods: dict = field(default_factory=dict, repr=False)
     """The method instances of the run (:func:`repro.stages.method_for`), created once each."""
     progress: bool = False
@@ -132,7 +135,7 @@ def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> St
         atomic_write_json(cfg_path, record)
     for folder in (out, out / "chunks", out / "examples"):  # litter of atomic writes cut short by a kill
         remove_stale_temporaries(folder)
-    return Study(cfg, out, model, source, settings=settings_digest(record))
+    return Study(cfg, out, model, source, settings=settings_digest(record), weights_id=record["weights_id"])
 
 
 def run_study(study: Study, progress: bool = True, cache: MapCache | None = None) -> Path | None:

@@ -61,6 +61,12 @@ def chunk_targets(study: "Study", ids: Sequence[str], x: np.ndarray, labels: np.
     return out
 
 
+def map_keys(study: "Study", method, ids: Sequence[str], targets: np.ndarray) -> list[str]:
+    """The map cache key of each image's map (:meth:`repro.cache.MapCache.key`: the model, the identity of its
+    weights, the method's full parameters, the image and the target)."""
+    return [MapCache.key(study.model.name, study.weights_id, method, i, int(t)) for i, t in zip(ids, targets)]
+
+
 def attribute_cached(study: "Study", method, ids: Sequence[str], x: np.ndarray, targets: np.ndarray,
                      cache: MapCache | None) -> np.ndarray:
     """Per-pixel attribution scores ``(n, H, W)`` of ``method``, from ``cache`` where every map is present."""
@@ -73,7 +79,7 @@ def attribute_cached(study: "Study", method, ids: Sequence[str], x: np.ndarray, 
 
     if cache is None:
         return compute(list(range(len(ids))))
-    keys = [cache.key(model.name, study.cfg.weights, method, i, int(t)) for i, t in zip(ids, targets)]
+    keys = map_keys(study, method, ids, targets)
     return cache.get_or_compute(keys, compute).astype(np.float32, copy=False)
 
 
@@ -100,7 +106,7 @@ def compute_chunk(study: "Study", c: int, cache: MapCache | None = None) -> list
     for tag, name, reading in tqdm(cfg.map_jobs(), desc=f"chunk {c}: maps", unit="map set", leave=False,
                                    disable=not study.progress):
         method, targets = method_for(study, name, reading), targets_of[reading.target]
-        keys = [MapCache.key(model.name, cfg.weights, method, i, int(t)) for i, t in zip(ids, targets)]
+        keys = map_keys(study, method, ids, targets)
         if not all(k in distinct for k in keys):
             scores = attribute_cached(study, method, ids, x, targets, cache)
             for i, k in enumerate(keys):

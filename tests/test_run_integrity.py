@@ -274,6 +274,28 @@ def test_changed_settings_on_resume_are_refused(finished, capsys):
     assert "steps: 10 != 50" in one_error_line(capsys.readouterr().err)
 
 
+def test_weights_retrained_in_place_are_a_changed_setting(tmp_path, capsys):
+    # same path, other numbers (what `make embedded-model` does to the shipped file): the resume is refused, and a
+    # map cached under the old weights is never served (the key carries the weights' content digest)
+    from repro.embedded.model import WEIGHTS_FILE, load_embedded
+    from repro.models.weights import weights_id
+
+    w = tmp_path / "weights.h5"
+    w.write_bytes(WEIGHTS_FILE.read_bytes())
+    assert run(tmp_path / "r", "--weights", str(w)) == 0
+    old_id = weights_id("embedded", w)
+    model = load_embedded(w)
+    kernel = model.keras_model.trainable_weights[0]
+    kernel.assign(kernel * 1.01)
+    model.keras_model.save_weights(str(w))
+    assert weights_id("embedded", w) != old_id
+    assert run(tmp_path / "r", "--weights", str(w)) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert f"weights_id: '{old_id}' != '{weights_id('embedded', w)}'" in line
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["weights_id"] == old_id
+    assert all(old_id.replace(":", "_") in str(p) for p in (tmp_path / "r" / "maps").rglob("*.npy"))
+
+
 def test_merge_refuses_a_damaged_shard_and_writes_nothing(tmp_path, capsys):
     for i in range(2):
         assert run(tmp_path / f"s{i}", "--shard", f"{i}/2") == 0
