@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-OUT ?= results/embedded
+OUT ?= results/$(PROFILE)
 PROFILE ?= embedded
 export TF_CPP_MIN_LOG_LEVEL ?= 3  # hide the CUDA-plugin noise on CPU machines; real errors still raise
 

@@ -107,12 +107,10 @@ def test_an_exact_run_writes_zero_errors_and_bounds(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [
-    ["reproduce", "--tol", "0.003"],
     ["reproduce", "--steps", "50", "--tol", "0.003"],
     ["reproduce", "--quick", "--tol", "0.003"],
     ["reproduce", "--steps", "adaptive", "--tol", "zero"],
     ["reproduce", "--steps", "adaptive", "--tol", "-1"],
-    ["evaluate", "--images", "a.npy", "--maps", "b.npy", "--tol", "0.003"],
     ["evaluate", "--images", "a.npy", "--maps", "b.npy", "--steps", "exact", "--tol", "0.003"],
 ])
 def test_a_bad_tol_is_one_error_line_and_status_2(tmp_path, capsys, argv):
@@ -126,17 +124,18 @@ def test_the_config_stores_the_tol_in_force():
     assert make_config(steps="adaptive").tol == DEFAULT_TOL  # stated in config.json, not left implicit
     assert make_config(steps="adaptive", tol="1e-2").tol == 0.01  # as the command line gives it
     assert StudyConfig(steps="adaptive").tol == DEFAULT_TOL
-    assert make_config().tol is None and make_config(steps="exact").tol is None
+    assert make_config().steps == "adaptive" and make_config().tol == DEFAULT_TOL  # the profiles' default
+    assert make_config(steps=100).tol is None and make_config(steps="exact").tol is None
     assert make_config(steps="exact").steps is None
     with pytest.raises(ReproError, match="tol applies to steps='adaptive' only"):
-        make_config(tol=0.01)
+        make_config(steps=100, tol=0.01)
     with pytest.raises(ReproError, match="steps must be a positive integer"):
         make_config(steps=0)
 
 
 def test_tol_is_a_result_setting_and_old_digests_are_unchanged():
     ids = ["a", "b"]
-    record = config_record(make_config(), ids)
+    record = config_record(make_config(steps=100), ids)
     assert record["tol"] is None
     old = {k: v for k, v in record.items() if k != "tol"}  # a config.json written before the field existed
     assert settings_digest(record) == settings_digest(old)

@@ -75,7 +75,8 @@ def check_sampling(steps: int | str | None, tol: float | None) -> float | None:
     (:data:`DEFAULT_TOL` for ``steps="adaptive"`` without ``tol``; ``None`` for the other modes)."""
     if isinstance(steps, str):
         if steps != ADAPTIVE:
-            raise ValueError(f"steps must be a positive integer, None (exact mode) or {ADAPTIVE!r}, got {steps!r}")
+            raise ValueError(f"steps must be a positive integer, None (exact mode; 'exact' on the command line) or "
+                             f"{ADAPTIVE!r}, got {steps!r}")
         return DEFAULT_TOL if tol is None else check_tol(tol)
     orders.check_steps(steps)
     if tol is not None:
