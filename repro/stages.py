@@ -37,26 +37,28 @@ SCORES: tuple[str, ...] = READINGS["score"]
 
 
 def method_for(study: "Study", name: str, reading: Reading):
-    """The method instance of ``name`` under ``reading``, created once per study (graph workers start once)."""
+    """The method instance of ``name`` under ``reading``, created once per study (graph workers start once).
+
+    Where the model's baseline is 0 (the embedded model's black image), ``input_reference="input_minus_baseline"``
+    multiplies by ``x - 0 = x`` bit for bit: the instance of ``"input"`` serves it, so its maps share cache keys and
+    are computed once."""
     from repro.attributions import get_method
 
     overrides = study.cfg.method_overrides(name, reading)
+    if overrides.get("input_reference") == "input_minus_baseline" and not np.any(study.model.baseline):
+        overrides = {**overrides, "input_reference": "input"}
     key = (name, json.dumps(overrides, sort_keys=True))
     if key not in study.methods:
         study.methods[key] = get_method(name, **overrides)
     return study.methods[key]
 
 
-def chunk_targets(study: "Study", ids: Sequence[str], x: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+def chunk_targets(study: "Study", x: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
     """The classes each ``target`` reading explains: ``top1`` (the model's prediction) and ``label``."""
     from repro.models import top1_targets
 
     out = {"top1": top1_targets(study.model, x, batch_size=study.cfg.batch_size)}
-    needs_label = study.cfg.target == "label" or "target" in study.cfg.readings
-    if needs_label:
-        if (labels < 0).any():
-            raise ReproError(f"the 'target=label' reading needs ground-truth labels; images {list(ids[:3])} have "
-                             "none (use --target top1 and --readings without 'target')")
+    if study.cfg.needs_labels():  # every image has one: checked by repro.pipeline.open_study before any work
         out["label"] = labels
     return out
 
@@ -98,7 +100,7 @@ def compute_chunk(study: "Study", c: int, cache: MapCache | None = None) -> list
         print(f"[repro] warning: {problem}", file=sys.stderr)
     x = model.preprocess(raw)
     labels = np.asarray(source.labels)[idx].astype(np.int64)
-    targets_of = chunk_targets(study, ids, x, labels)
+    targets_of = chunk_targets(study, x, labels)
 
     distinct: dict[str, int] = {}  # map cache key -> position among the distinct maps
     maps, image_index, map_targets = [], [], []

@@ -71,6 +71,20 @@ def test_embedded_run_writes_table_figures_and_claims(tiny_run):
 
 
 @pytest.mark.slow
+def test_readings_that_cannot_change_a_map_reuse_the_default_maps(tiny_run):
+    """The embedded baseline is 0, so ``x - x_b = x``: ``input_reference=input_minus_baseline`` is the default's maps
+    (same cache keys); ``target=label`` is the default's where the label is the top-1 class (all 4 images). Only the
+    8 own maps and GB's ``plain`` variant are computed: 9 per image, not 20."""
+    assert len(list((tiny_run / "maps").rglob("*.npy"))) == 4 * 9
+    rows = read_rows(tiny_run / "results.csv")
+    own = {(r["image_id"], r["method"], r["score"]): r for r in rows if r["reading"] == ""}
+    shifted = [r for r in rows if r["reading"] == "input_reference=input_minus_baseline"]
+    assert {r["method"] for r in shifted} == {"saliency", "smoothgrad", "guided_backprop"}
+    for r in shifted:
+        assert {**r, "reading": ""} == own[(r["image_id"], r["method"], r["score"])]
+
+
+@pytest.mark.slow
 def test_rerun_of_a_finished_run_is_a_noop(tiny_run, capsys):
     before = {p: p.stat().st_mtime_ns for p in tiny_run.rglob("*") if p.is_file()}
     assert main(["reproduce", *TINY, "--out", str(tiny_run)]) == 0
