@@ -94,6 +94,10 @@ class StudyConfig:
         object.__setattr__(self, "steps", steps)
         object.__setattr__(self, "tol", tol)
 
+    def needs_labels(self) -> bool:
+        """Whether the run explains ground-truth labels (``target=label``: its own reading or one it computes)."""
+        return self.target == "label" or "target" in self.readings
+
     def reading(self) -> Reading:
         """The run's own reading (its default view of the results)."""
         return Reading(**{name: getattr(self, name) for name in READINGS})

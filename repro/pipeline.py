@@ -116,6 +116,19 @@ class Study:
             raise ReproError(f"{self.out}: the chunks' images are not this study's {len(self.source.ids)} images")
 
 
+def check_labels(cfg: StudyConfig, source) -> None:
+    """Refuse, before any work, a run that explains labels (:meth:`StudyConfig.needs_labels`) where an image has
+    none (``-1``: a custom folder whose labels CSV leaves it out, or has no CSV)."""
+    if not cfg.needs_labels():
+        return
+    missing = [i for i, label in zip(source.ids, source.labels) if label < 0]
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        where = getattr(source, "labels_path", None) or cfg.images or "the image source"
+        raise ReproError(f"{where}: the 'target=label' reading needs every image's label; {missing[:3]}{more} have "
+                         "none (use --target top1 and --readings without 'target')")
+
+
 def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> Study:
     """Create or reopen the run in ``out``; refuses a directory made with different settings."""
     out = Path(out)
@@ -124,6 +137,7 @@ def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> St
         open_source(cfg)
     model = model if model is not None else open_model(cfg)
     source = source if source is not None else open_source(cfg)
+    check_labels(cfg, source)
     record = config_record(cfg, source.ids)
     if cfg_path.exists():
         check_same_settings(cfg_path, read_json(cfg_path), record)

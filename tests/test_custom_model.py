@@ -92,18 +92,23 @@ def test_a_keras_application_goes_through_every_stage(network, gradcam_layer, sk
         assert "figures and claims are up to date" in rerun
 
 
-def test_attribute_and_evaluate_a_model_file(tmp_path, capsys):
-    """A swish network saved to .h5: the methods that do not apply are named with the reason, the others give maps
-    that `repro evaluate` reads with the same model file and preprocessing."""
+def _swish_model_file(path, classes=3):
+    """A 16x16 swish network saved to ``path``."""
     import tensorflow as tf
 
     L = tf.keras.layers
     tf.keras.utils.set_random_seed(0)
-    model_path = tmp_path / "swish.h5"
     inp = L.Input((16, 16, 3), name="image")
     x = L.Conv2D(4, 3, padding="same", activation="swish", name="conv")(inp)
-    out = L.Dense(3, activation="softmax", name="predictions")(L.Flatten(name="flatten")(x))
-    tf.keras.Model(inp, out).save(model_path)
+    out = L.Dense(classes, activation="softmax", name="predictions")(L.Flatten(name="flatten")(x))
+    tf.keras.Model(inp, out).save(path)
+    return path
+
+
+def test_attribute_and_evaluate_a_model_file(tmp_path, capsys):
+    """A swish network saved to .h5: the methods that do not apply are named with the reason, the others give maps
+    that `repro evaluate` reads with the same model file and preprocessing."""
+    model_path = _swish_model_file(tmp_path / "swish.h5")
     images = tmp_path / "raw.npy"
     np.save(images, np.random.default_rng(0).uniform(0, 255, (2, 16, 16, 3)).astype(np.float32))
     maps = tmp_path / "maps.npz"
@@ -118,6 +123,20 @@ def test_attribute_and_evaluate_a_model_file(tmp_path, capsys):
     table = tmp_path / "scores.csv"
     assert main(["evaluate", *common, "--maps", str(maps), "--steps", "4", "--out", str(table)]) == 0
     assert len(read_results(table)) == 2 * 5 * 2
+
+
+def test_a_label_reading_without_every_label_is_refused_before_any_work(image_folder, tmp_path, capsys):
+    """``photo_1.png`` has no label in the folder's CSV: ``--target label`` (or the ``target`` reading) stops in one
+    line naming the CSV and the image, before config.json or any chunk is written."""
+    model_path = _swish_model_file(tmp_path / "swish.h5", classes=4)  # photo_0.png's label is 3
+    common = ["reproduce", "--profile", "custom", "--model", str(model_path), "--preprocess", "tf",
+              "--images", str(image_folder), "--no-progress"]
+    for extra in (["--target", "label"], ["--readings", "target"]):
+        out = tmp_path / extra[-1]
+        assert main([*common, *extra, "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and str(image_folder / "labels.csv") in err and "['photo_1.png'] have none" in err
+        assert not (out / "config.json").exists() and not (out / "chunks").exists()
 
 
 def test_folder_labels_csv(tmp_path):
