@@ -3,7 +3,7 @@
 Usage::
 
     cache = MapCache("results/embedded/maps")
-    keys = [cache.key("embedded", None, method, image_id, target) for image_id, target in zip(ids, targets)]
+    keys = MapCache.keys(model.name, weights_id("embedded", None), method, ids, targets)
     maps = cache.get_or_compute(keys, lambda todo: method(model, x[todo], targets[todo]))  # one batch, always
 
 The key is the only rule for naming a map, and it hashes everything that determines the map:
@@ -70,6 +70,13 @@ class MapCache:
                     "format": MAP_FORMAT_VERSION}
         model_part = f"{_slug(str(model_name))}__{_slug(str(weights_id))}"
         return f"{model_part}/{_slug(method.name)}/{params_hash(identity)}"
+
+    @classmethod
+    def keys(cls, model_name: str, weights_id: str | None, method: HasParams, image_ids: Sequence[str],
+             targets: Sequence[int]) -> list[str]:
+        """:meth:`key` of each (image, target): the keys of one batch of maps. ``weights_id`` is
+        :func:`repro.models.weights.weights_id` of the model's weights (by content for a file)."""
+        return [cls.key(model_name, weights_id, method, i, int(t)) for i, t in zip(image_ids, targets)]
 
     def path(self, key: str) -> Path:
         """Where the map of ``key`` lives."""

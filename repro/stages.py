@@ -66,7 +66,7 @@ def chunk_targets(study: "Study", x: np.ndarray, labels: np.ndarray) -> dict[str
 def map_keys(study: "Study", method, ids: Sequence[str], targets: np.ndarray) -> list[str]:
     """The map cache key of each image's map (:meth:`repro.cache.MapCache.key`: the model, the identity of its
     weights, the method's full parameters, the image and the target)."""
-    return [MapCache.key(study.model.name, study.weights_id, method, i, int(t)) for i, t in zip(ids, targets)]
+    return MapCache.keys(study.model.name, study.weights_id, method, ids, targets)
 
 
 def attribute_cached(study: "Study", method, ids: Sequence[str], x: np.ndarray, targets: np.ndarray,

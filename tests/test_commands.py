@@ -74,6 +74,27 @@ def test_attribute_writes_maps_and_second_run_reads_the_cache(files, cnn, monkey
             np.testing.assert_array_equal(f[k], first[k])
 
 
+def test_attribute_never_serves_maps_of_other_weights_from_the_same_file(files, tmp_path, monkeypatch):
+    """The same --weights path with new numbers (a retrain in place): the cache key follows the file's content, so
+    the second run computes the new network's maps instead of returning the first network's."""
+    other = small_cnn(input_shape=SHAPE, classes=3, seed=2)
+    weights = tmp_path / "w.h5"
+    args = ["--images", str(files / "imgs.npy"), "--targets", str(files / "targets.npy"), "--weights", str(weights)]
+    maps = {}
+    for content, model in ((b"first", small_cnn(input_shape=SHAPE, classes=3, seed=1)), (b"second", other)):
+        weights.write_bytes(content)
+        monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None, model=model: model)
+        assert _attribute(files, *args) == 0
+        with np.load(files / "maps.npz") as f:
+            maps[content] = f["saliency"]
+    assert len(list((files / "cache").rglob("*.npy"))) == 2 * 2 * 3  # two weights x two methods x three images
+    assert not np.allclose(maps[b"first"], maps[b"second"])
+    from repro.attributions import get_method
+
+    x = other.preprocess(np.load(files / "imgs.npy"))
+    np.testing.assert_allclose(maps[b"second"], get_method("saliency")(other, x, np.array([0, 1, 2])), rtol=1e-6)
+
+
 def test_attribute_cache_key_holds_the_method_parameters(files):
     from repro.commands.attribute import make_method
 

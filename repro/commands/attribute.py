@@ -53,12 +53,13 @@ def make_method(name: str, seed: int) -> "AttributionMethod":
 
 
 def attribute_images(model: "ImageModel", raw: np.ndarray, targets: np.ndarray | None, methods: Sequence[str],
-                     seed: int, cache: "MapCache", weights_id: str | None = None) -> dict[str, np.ndarray]:
+                     seed: int, cache: "MapCache", weights_id: str) -> dict[str, np.ndarray]:
     """Maps of every method for raw images; cached per image. Returns ``{method: (N, H, W[, C])}``.
 
     ``raw`` ``(N, *model.input_shape)`` float and ``targets`` ``(N,)`` int64 (or ``None``:
     :func:`repro.models.top1_targets`) are assumed checked (:func:`repro.commands.load_images`,
-    :func:`repro.commands.load_targets`).
+    :func:`repro.commands.load_targets`); ``weights_id`` (:func:`repro.models.weights.weights_id`: a weights file by
+    its content) is part of every map's cache key, so retrained weights never get the old maps.
     """
     from tqdm.auto import tqdm
 
@@ -70,7 +71,7 @@ def attribute_images(model: "ImageModel", raw: np.ndarray, targets: np.ndarray |
     out = {}
     for name in tqdm(methods, desc="methods", unit="method"):
         method = make_method(name, seed)
-        keys = [cache.key(model.name, weights_id, method, i, int(t)) for i, t in zip(ids, targets)]
+        keys = cache.keys(model.name, weights_id, method, ids, targets)
         try:
             out[name] = cache.get_or_compute(keys, lambda todo: method(model, x[todo], targets[todo]))
         finally:
@@ -85,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from repro.attributions.support import resolve_methods
     from repro.cache import MapCache
     from repro.io import atomic_write_npz
+    from repro.models.weights import weights_id
 
     model = open_model_from_args(args)
     raw = load_images(args.images, model.input_shape)
@@ -93,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
         methods, skipped = resolve_methods(model, args.methods, make_method=lambda name: make_method(name, args.seed))
         for name, reason in skipped.items():
             print(f"[repro] skipped {name}: {reason}", file=sys.stderr)
-        maps = attribute_images(model, raw, targets, methods, args.seed, MapCache(args.cache), args.weights)
+        maps = attribute_images(model, raw, targets, methods, args.seed, MapCache(args.cache),
+                                weights_id(args.model, args.weights))
     finally:
         close_workers()  # graph workers started by the support probes
     atomic_write_npz(args.out, maps)
