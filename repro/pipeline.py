@@ -18,7 +18,7 @@ refuses shards whose settings differ. Settings live in :mod:`repro.config`.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -116,15 +116,19 @@ class Study:
             raise ReproError(f"{self.out}: the chunks' images are not this study's {len(self.source.ids)} images")
 
 
-def check_labels(cfg: StudyConfig, source) -> None:
-    """Refuse, before any work, a run that explains labels (:meth:`StudyConfig.needs_labels`) where an image has
-    none (``-1``: a custom folder whose labels CSV leaves it out, or has no CSV)."""
-    if not cfg.needs_labels():
-        return
-    missing = [i for i, label in zip(source.ids, source.labels) if label < 0]
-    if missing:
+def check_labels(cfg: StudyConfig, source, num_classes: int) -> None:
+    """Refuse, before any work, labels the run cannot use, in one line naming the labels file: a label that is not
+    one of the model's ``num_classes`` classes, and, in a run that explains labels (:meth:`StudyConfig.needs_labels`),
+    an image without one (``-1``: a custom folder whose labels CSV leaves it out, or has no CSV)."""
+    labels = np.asarray(source.labels, np.int64)
+    where = getattr(source, "labels_path", None) or cfg.labels or cfg.images or "the image source's labels"
+    if len(labels) and labels.max() >= num_classes:
+        i = int(np.argmax(labels))
+        raise ReproError(f"{where}: label {labels[i]} of {source.ids[i]!r} is not a class of the model "
+                         f"(0..{num_classes - 1})")
+    missing = [i for i, label in zip(source.ids, labels) if label < 0]
+    if cfg.needs_labels() and missing:
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-        where = getattr(source, "labels_path", None) or cfg.images or "the image source"
         raise ReproError(f"{where}: the 'target=label' reading needs every image's label; {missing[:3]}{more} have "
                          "none (use --target top1 and --readings without 'target')")
 
@@ -137,7 +141,9 @@ def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> St
         open_source(cfg)
     model = model if model is not None else open_model(cfg)
     source = source if source is not None else open_source(cfg)
-    check_labels(cfg, source)
+    check_labels(cfg, source, model.num_classes)
+    if getattr(source, "labels_path", None) is not None:  # a folder's labels.csv found without --labels is a setting
+        cfg = replace(cfg, labels=str(source.labels_path))
     record = config_record(cfg, source.ids)
     if cfg_path.exists():
         check_same_settings(cfg_path, read_json(cfg_path), record)

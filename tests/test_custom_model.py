@@ -125,17 +125,20 @@ def test_attribute_and_evaluate_a_model_file(tmp_path, capsys):
     assert len(read_results(table)) == 2 * 5 * 2
 
 
-def test_a_label_reading_without_every_label_is_refused_before_any_work(image_folder, tmp_path, capsys):
-    """``photo_1.png`` has no label in the folder's CSV: ``--target label`` (or the ``target`` reading) stops in one
-    line naming the CSV and the image, before config.json or any chunk is written."""
-    model_path = _swish_model_file(tmp_path / "swish.h5", classes=4)  # photo_0.png's label is 3
-    common = ["reproduce", "--profile", "custom", "--model", str(model_path), "--preprocess", "tf",
-              "--images", str(image_folder), "--no-progress"]
-    for extra in (["--target", "label"], ["--readings", "target"]):
-        out = tmp_path / extra[-1]
-        assert main([*common, *extra, "--out", str(out)]) == 2
+def test_labels_the_run_cannot_use_are_refused_before_any_work(image_folder, tmp_path, capsys):
+    """The folder's CSV labels ``photo_0.png`` 3 and leaves out ``photo_1.png``: on a 3-class model any run stops
+    (3 is not a class); on a 4-class model ``--target label`` (or the ``target`` reading) stops. Each in one line
+    naming the CSV and the image, before config.json or any chunk is written."""
+    for classes, extra, problem in [(3, [], "label 3 of 'photo_0.png' is not a class of the model (0..2)"),
+                                    (4, ["--target", "label"], "['photo_1.png'] have none"),
+                                    (4, ["--readings", "target"], "['photo_1.png'] have none")]:
+        model_path = _swish_model_file(tmp_path / f"swish{classes}.h5", classes=classes)
+        out = tmp_path / f"run{classes}{''.join(extra)}"
+        assert main(["reproduce", "--profile", "custom", "--model", str(model_path), "--preprocess", "tf",
+                     "--images", str(image_folder), "--no-progress", *extra, "--out", str(out)]) == 2
         err = capsys.readouterr().err.strip()
-        assert err.count("\n") == 0 and str(image_folder / "labels.csv") in err and "['photo_1.png'] have none" in err
+        assert err.count("\n") == 0 and err.startswith(f"repro reproduce: error: {image_folder / 'labels.csv'}: ")
+        assert problem in err
         assert not (out / "config.json").exists() and not (out / "chunks").exists()
 
 

@@ -145,9 +145,6 @@ def run(args: argparse.Namespace) -> int:
         model = open_model(cfg)
         cfg, skipped = custom_config(cfg, model, methods_given=args.methods is not None)
         source = open_source(cfg)
-        check_labels(source, model.num_classes)
-        if source.labels_path is not None:  # the folder's labels.csv, found without --labels, is a setting too
-            cfg = dataclasses.replace(cfg, labels=str(source.labels_path))
         print(f"[repro] model {cfg.model} ({model.name}): input {model.input_shape}, {model.num_classes} classes, "
               f"Grad-CAM layer {cfg.gradcam_layer}; methods: {', '.join(cfg.methods)}")
         for name, reason in skipped.items():
@@ -170,17 +167,6 @@ def run(args: argparse.Namespace) -> int:
     status = finish(out, results, cfg.profile)
     print(f"[repro] finished in {time.perf_counter() - t0:.0f} s; table: {results}")
     return status
-
-
-def check_labels(source, num_classes: int) -> None:
-    """Raise :class:`ReproError` naming the labels CSV if a label is not one of the model's classes."""
-    labels = getattr(source, "labels", None)
-    if labels is None or not len(labels) or int(max(labels)) < num_classes:
-        return
-    i = int(max(range(len(labels)), key=lambda k: labels[k]))
-    where = getattr(source, "labels_path", None) or "the labels"
-    raise ReproError(f"{where}: label {int(labels[i])} of {source.ids[i]!r} is not a class of the model "
-                     f"(0..{num_classes - 1})")
 
 
 def finish(out: Path, results: Path, profile: str) -> int:
