@@ -59,6 +59,14 @@ def registry_name(name: str) -> str:
     return name if name in MODELS or name.lower() not in MODELS else name.lower()
 
 
+def names_model_file(name: str | Path) -> bool:
+    """Whether ``--model`` ``name`` is loaded from a model file: a registry name wins (in any case), then a path
+    (:func:`~repro.models.keras_file.is_model_file`). The one rule of :func:`load_model` and
+    :func:`repro.models.weights.weights_id`."""
+    text = str(name)
+    return registry_name(text) not in MODELS and is_model_file(text)
+
+
 def model_loader(name: str) -> Callable[..., ImageModel]:
     """The loader registered under ``name`` (any case); an unknown name lists the valid ones (:class:`ReproError`)."""
     return resolve(MODELS, registry_name(name), "model")
@@ -83,7 +91,7 @@ def load_model(name: str | Path, weights: str | Path | None = None, *, preproces
             logit, a bad option; :class:`~repro.errors.WeightsNotFoundError` when the weights are missing.
     """
     text = str(name)
-    if text not in MODELS and registry_name(text) not in MODELS and is_model_file(text):
+    if names_model_file(text):
         model = load_keras_file(text, weights, preprocess=preprocess, input_size=input_size)
     else:
         if registry_name(text) not in MODELS:

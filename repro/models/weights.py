@@ -28,14 +28,14 @@ def weights_id(model: str, weights: str | Path | None) -> str:
         ``"sha1:<16 hex>"`` for a file, else the weights' name in lower case. A file that does not exist gets its
         path (the model loader then refuses it in one line).
     """
-    from repro.models import is_model_file, registry_name
+    from repro.models import names_model_file, registry_name
 
     if weights is None:
         if registry_name(str(model)) == "embedded":
             from repro.embedded.model import WEIGHTS_FILE
 
             weights = WEIGHTS_FILE
-        elif is_model_file(str(model)):
+        elif names_model_file(model):
             weights = model
         else:
             return "imagenet"

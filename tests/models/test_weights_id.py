@@ -35,3 +35,15 @@ def test_named_weights_keep_their_name_and_a_model_file_its_digest(tmp_path):
     model_file.write_bytes(b"a model")
     assert weights_id(str(model_file), None) == sha1_prefix(b"a model")
     assert weights_id("vgg16", tmp_path / "absent.h5") == str(tmp_path / "absent.h5")
+
+
+def test_a_registry_name_wins_over_a_file_of_that_name_as_in_load_model(tmp_path, monkeypatch):
+    from repro.models import names_model_file
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "vgg16").write_bytes(b"not the network")
+    (tmp_path / "ResNet50").write_bytes(b"nor this")
+    assert not names_model_file("vgg16") and not names_model_file("ResNet50")
+    assert weights_id("vgg16", None) == weights_id("ResNet50", None) == "imagenet"  # what load_model loads
+    assert names_model_file("./vgg16") and weights_id("./vgg16", None) == sha1_prefix(b"not the network")
+    assert names_model_file("mine.keras") and not names_model_file("embedded")
