@@ -194,6 +194,9 @@ def make_config(profile: str = "embedded", quick: bool = False, **overrides: Any
 
         base.update(weights="imagenet", manifest=str(REPO_MANIFEST))
     if quick:
+        if overrides.get("tol") is not None and overrides.get("steps") is None:
+            raise ReproError(f"--steps/--tol: tol {overrides['tol']} needs --steps adaptive (--quick samples a fixed "
+                             f"grid of {QUICK['steps']} steps)")
         base.update(QUICK)
     base.update({k: v for k, v in overrides.items() if v is not None})
     base.setdefault("readings", tuple(MAP_READINGS) if profile == "embedded" else ())
@@ -257,30 +260,44 @@ def config_record(cfg: StudyConfig, image_ids: Sequence[str]) -> dict[str, Any]:
     from repro.models.weights import weights_id
 
     return {**dataclasses.asdict(cfg), "method_params": method_params(cfg),
-            "weights_id": weights_id(cfg.model, cfg.weights), **input_file_digests(cfg),
+            "weights_id": weights_id(cfg.model, cfg.weights), **input_file_digests(cfg, image_ids),
             "image_ids_sha1": ids_digest(image_ids), "num_image_ids": len(image_ids)}
 
 
-INPUT_FILES: tuple[str, ...] = ("manifest", "labels")
-"""The config fields naming a file whose content (not only its path) determines the numbers: the paper's image
-manifest (images and labels) and a custom run's labels CSV."""
+INPUT_FILES: tuple[str, ...] = ("manifest", "labels", "images")
+"""The config fields naming files whose content (not only their path) determines the numbers: the paper's image
+manifest (images and labels), a custom run's labels CSV, and a custom run's image folder (the study's image files
+in it)."""
 
 
-def input_file_digests(cfg: StudyConfig) -> dict[str, str]:
-    """``{"<field>_sha1": SHA-1 of the file}`` for each of :data:`INPUT_FILES` set in ``cfg`` and present (a
-    missing file is reported by the image source that reads it)."""
+def input_file_digests(cfg: StudyConfig, image_ids: Sequence[str] = ()) -> dict[str, str]:
+    """``{"<field>_sha1": SHA-1}`` for each of :data:`INPUT_FILES` set in ``cfg`` and present: a file's bytes; for
+    the ``images`` folder, each study image's name and :func:`repro.io.file_digest` in study order (an image edited
+    in place changes it). A missing file is reported by the image source that reads it."""
     out = {}
     for name in INPUT_FILES:
         path = getattr(cfg, name)
-        if path is not None and Path(path).expanduser().is_file():
-            out[f"{name}_sha1"] = file_digest(Path(path).expanduser())
+        path = None if path is None else Path(path).expanduser()
+        if path is not None and path.is_file():
+            out[f"{name}_sha1"] = file_digest(path)
+        elif path is not None and path.is_dir() and image_ids and all((path / i).is_file() for i in image_ids):
+            text = "\n".join(f"{i} {file_digest(path / i)}" for i in image_ids)
+            out[f"{name}_sha1"] = hashlib.sha1(text.encode("utf-8")).hexdigest()
     return out
 
 
+def result_settings(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The result-determining part of a ``config.json`` record: without :data:`NON_RESULT_FIELDS`, without the
+    path of an input file whose content digest is recorded (:data:`INPUT_FILES`: shards run from checkouts at other
+    paths read the same manifest), and without ``None`` values (a missing field reads as ``None``)."""
+    by_content = {name for name in INPUT_FILES if record.get(f"{name}_sha1") is not None}
+    return {k: v for k, v in record.items() if k not in NON_RESULT_FIELDS and k not in by_content and v is not None}
+
+
 def settings_digest(record: Mapping[str, Any]) -> str:
-    """SHA-1 of the result-determining part of a ``config.json`` record (:data:`NON_RESULT_FIELDS` left out):
-    two runs whose digests agree compute the same numbers; every chunk manifest carries it."""
-    kept = {k: v for k, v in record.items() if k not in NON_RESULT_FIELDS and v is not None}  # missing == None
+    """SHA-1 of :func:`result_settings` of a ``config.json`` record: two runs whose digests agree compute the same
+    numbers; every chunk manifest carries it."""
+    kept = result_settings(record)
     return hashlib.sha1(json.dumps(_norm(kept), sort_keys=True).encode()).hexdigest()
 
 
@@ -292,9 +309,9 @@ def ids_digest(ids: Sequence[str]) -> str:
 def check_same_settings(where: Path, old: Mapping[str, Any], new: Mapping[str, Any],
                         advice: str = "use another --out directory") -> None:
     """Raise :class:`ReproError` listing every result-determining setting that differs, then ``advice``."""
-    skip = set(NON_RESULT_FIELDS)
-    diffs = [f"{k}: {old.get(k)!r} != {new.get(k)!r}" for k in sorted(set(old) | set(new))
-             if k not in skip and _norm(old.get(k)) != _norm(new.get(k))]
+    old_kept, new_kept = result_settings(old), result_settings(new)
+    diffs = [f"{k}: {old.get(k)!r} != {new.get(k)!r}" for k in sorted(set(old_kept) | set(new_kept))
+             if _norm(old_kept.get(k)) != _norm(new_kept.get(k))]
     if diffs:
         raise ReproError(f"{where} was made with different settings ({'; '.join(diffs)}); {advice}")
 

@@ -32,3 +32,42 @@ def test_the_paper_manifest_is_recorded_by_content():
     record = config_record(make_config("paper"), ["x"])
     assert record["manifest_sha1"] == hashlib.sha1(REPO_MANIFEST.read_bytes()).hexdigest()
     assert record["weights_id"] == "imagenet"
+
+
+def test_an_input_file_is_a_setting_by_content_not_by_path(tmp_path):
+    # shards run from checkouts at other paths read the same manifest: same digest, merge and resume accepted
+    from repro.data.imagenet import REPO_MANIFEST
+
+    copies = [tmp_path / d / "data_manifest.csv" for d in ("node1", "node2")]
+    for c in copies:
+        c.parent.mkdir()
+        c.write_bytes(REPO_MANIFEST.read_bytes())
+    records = [config_record(make_config("paper", manifest=str(c)), ["x"]) for c in copies]
+    assert records[0]["manifest"] != records[1]["manifest"]
+    assert settings_digest(records[0]) == settings_digest(records[1])
+    check_same_settings(tmp_path / "config.json", *records)
+    copies[1].write_bytes(REPO_MANIFEST.read_bytes() + b"\n")  # other content at its path: refused by content
+    edited = config_record(make_config("paper", manifest=str(copies[1])), ["x"])
+    assert settings_digest(edited) != settings_digest(records[0])
+    with pytest.raises(ReproError, match="manifest_sha1"):
+        check_same_settings(tmp_path / "config.json", records[0], edited)
+    missing = config_record(make_config("paper", manifest=str(tmp_path / "absent.csv")), ["x"])
+    assert settings_digest(missing) != settings_digest(records[0])  # no content digest: the path is the setting
+
+
+def test_a_custom_image_folder_is_a_setting_by_its_images_content(tmp_path):
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder in folders:
+        folder.mkdir()
+        for name, data in (("x.png", b"png x"), ("y.png", b"png y")):
+            (folder / name).write_bytes(data)
+    (folders[0] / "notes.txt").write_bytes(b"not an image of the study")
+    records = [config_record(make_config("custom", model="embedded", images=str(f)), ["x.png", "y.png"])
+               for f in folders]
+    text = f"x.png {hashlib.sha1(b'png x').hexdigest()}\ny.png {hashlib.sha1(b'png y').hexdigest()}"
+    assert records[0]["images_sha1"] == hashlib.sha1(text.encode()).hexdigest()
+    check_same_settings(tmp_path / "config.json", *records)  # the same images at another path
+    (folders[1] / "y.png").write_bytes(b"png y, edited")
+    edited = config_record(make_config("custom", model="embedded", images=str(folders[1])), ["x.png", "y.png"])
+    with pytest.raises(ReproError, match="images_sha1"):
+        check_same_settings(tmp_path / "config.json", records[0], edited)
