@@ -118,6 +118,8 @@ def test_a_bad_tol_is_one_error_line_and_status_2(tmp_path, capsys, argv):
     assert main(argv) == 2
     line = one_error_line(capsys.readouterr().err)
     assert line.startswith(f"repro {argv[0]}: error: --steps/--tol: tol ")
+    if "--quick" in argv:  # the grid the user did not type is named by the option that chose it
+        assert line.endswith("needs --steps adaptive (--quick samples a fixed grid of 10 steps)")
 
 
 def test_the_config_stores_the_tol_in_force():

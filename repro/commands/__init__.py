@@ -28,7 +28,8 @@ def steps_arg(text: str) -> int | str:
 
 def add_sampling_arguments(p: argparse.ArgumentParser, default_steps: int | str | None) -> None:
     """``--steps`` (:func:`steps_arg`) and ``--tol`` (given as typed; :func:`repro.config.sampling` checks it, so
-    a bad value or a ``--tol`` without ``--steps adaptive`` is one error line, exit status 2)."""
+    a bad value, or a ``--tol`` with a fixed grid or exact mode (``--steps K|exact``, or ``--quick``'s grid), is one
+    error line, exit status 2; with the adaptive default a bare ``--tol`` is taken)."""
     from repro.config import EXACT
     from repro.criteria.adaptive import DEFAULT_TOL
 

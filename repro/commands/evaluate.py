@@ -88,7 +88,7 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
 
 
 def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.ndarray], targets: np.ndarray | None, *,
-                    steps: int | str | None = 100, tol: float | None = None, score: str | None = None,
+                    steps: int | str | None = DEFAULT_STEPS, tol: float | None = None, score: str | None = None,
                     batch_size: int = 64, image_prefix: str = "image", progress: bool = False) -> list[dict]:
     """The core of ``repro evaluate`` for an :class:`~repro.models.ImageModel`: one results row per image x method
     x class score.

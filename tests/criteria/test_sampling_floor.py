@@ -86,3 +86,24 @@ def pytest_approx(value: float, rel: float):
     import pytest
 
     return pytest.approx(value, rel=rel)
+
+
+def test_clipped_curves_are_what_each_criterion_reads():
+    curve = SimpleNamespace(y=[3.0, 1.0, -2.0, 0.5])
+    assert floor.clipped_curve("n_ord", curve, yb=0.0).tolist() == [3.0, 1.0, 0.0, 0.5]  # max(R_m, y_b)
+    curve = SimpleNamespace(y=[0.0, 5.0, 2.0, 3.0])
+    assert floor.clipped_curve("s_ord", curve, yb=0.0).tolist() == [0.0, 3.0, 2.0, 3.0]  # min(R'_m, R'_M)
+
+
+def test_floors_skip_short_curves_and_are_relative_to_counts_and_value():
+    # unit-sigma walk over M = 999 counts, far above y_b (no clipping), N-Ord = 10: with 60 points (59 intervals)
+    # the floor is sqrt(M^3 / (12 * 59^2)) / (M + 1) / 10 = 0.01545 (sigma^(2/3) = 1 at every count); the curve with
+    # M = 100 < 2 * 60 is left out.
+    rng = np.random.default_rng(3)
+    long = SimpleNamespace(num_positive=999, yb=-1e9, necessity=SimpleNamespace(y=100 + np.cumsum(rng.normal(size=1000))))
+    short = SimpleNamespace(num_positive=100, yb=-1e9, necessity=SimpleNamespace(y=np.zeros(101)))
+    results = {"logit": {"saliency": SimpleNamespace(curves=[short, long], n_ord=np.array([0.5, 10.0]))}}
+    f = floor.floors(results, "n_ord", 60)
+    assert f.shape == (1,)
+    expected = math.sqrt(999 ** 3 / (12 * 59 ** 2)) / 1000 / 10
+    assert abs(f[0] / expected - 1) < 0.05
