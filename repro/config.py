@@ -273,24 +273,39 @@ in it)."""
 def input_file_digests(cfg: StudyConfig, image_ids: Sequence[str] = ()) -> dict[str, str]:
     """``{"<field>_sha1": SHA-1}`` for each of :data:`INPUT_FILES` set in ``cfg`` and present: a file's bytes; for
     the ``images`` folder, each study image's name and :func:`repro.io.file_digest` in study order (an image edited
-    in place changes it). A missing file is reported by the image source that reads it."""
+    in place changes it). A missing file is reported by the image source that reads it; an unreadable one is one
+    :class:`ReproError` line naming it."""
     out = {}
-    for name in INPUT_FILES:
-        path = getattr(cfg, name)
-        path = None if path is None else Path(path).expanduser()
-        if path is not None and path.is_file():
-            out[f"{name}_sha1"] = file_digest(path)
-        elif path is not None and path.is_dir() and image_ids and all((path / i).is_file() for i in image_ids):
-            text = "\n".join(f"{i} {file_digest(path / i)}" for i in image_ids)
-            out[f"{name}_sha1"] = hashlib.sha1(text.encode("utf-8")).hexdigest()
+    try:
+        for name in INPUT_FILES:
+            path = getattr(cfg, name)
+            path = None if path is None else Path(path).expanduser()
+            if path is not None and path.is_file():
+                out[f"{name}_sha1"] = file_digest(path)
+            elif path is not None and path.is_dir() and image_ids and all((path / i).is_file() for i in image_ids):
+                text = "\n".join(f"{i} {file_digest(path / i)}" for i in image_ids)
+                out[f"{name}_sha1"] = hashlib.sha1(text.encode("utf-8")).hexdigest()
+    except OSError as exc:
+        raise ReproError(f"{exc.filename}: cannot be read ({exc.strerror})") from None
     return out
+
+
+CONTENT_IDS: dict[str, tuple[str, str]] = {
+    **{name: (f"{name}_sha1", "") for name in INPUT_FILES},
+    "weights": ("weights_id", "sha1:"),
+    "model": ("model_id", "file:"),
+}
+"""Path field -> (the record field identifying its content, the prefix that field has when it is a file's digest):
+the input files (:func:`input_file_digests`), a weights file (:func:`repro.models.weights.weights_id`) and a model
+file (its name ``file:<stem>:<SHA-1>:...``, :mod:`repro.models.keras_file`)."""
 
 
 def result_settings(record: Mapping[str, Any]) -> dict[str, Any]:
     """The result-determining part of a ``config.json`` record: without :data:`NON_RESULT_FIELDS`, without the
-    path of an input file whose content digest is recorded (:data:`INPUT_FILES`: shards run from checkouts at other
-    paths read the same manifest), and without ``None`` values (a missing field reads as ``None``)."""
-    by_content = {name for name in INPUT_FILES if record.get(f"{name}_sha1") is not None}
+    path of a file whose content is identified in the record (:data:`CONTENT_IDS`: shards run from checkouts at
+    other paths read the same files), and without ``None`` values (a missing field reads as ``None``)."""
+    by_content = {path_field for path_field, (content_field, prefix) in CONTENT_IDS.items()
+                  if str(record.get(content_field) or "").startswith(prefix) and record.get(content_field)}
     return {k: v for k, v in record.items() if k not in NON_RESULT_FIELDS and k not in by_content and v is not None}
 
 
@@ -310,7 +325,7 @@ def check_same_settings(where: Path, old: Mapping[str, Any], new: Mapping[str, A
                         advice: str = "use another --out directory") -> None:
     """Raise :class:`ReproError` listing every result-determining setting that differs, then ``advice``."""
     old_kept, new_kept = result_settings(old), result_settings(new)
-    diffs = [f"{k}: {old.get(k)!r} != {new.get(k)!r}" for k in sorted(set(old_kept) | set(new_kept))
+    diffs = [f"{k}: {old_kept.get(k)!r} != {new_kept.get(k)!r}" for k in sorted(set(old_kept) | set(new_kept))
              if _norm(old_kept.get(k)) != _norm(new_kept.get(k))]
     if diffs:
         raise ReproError(f"{where} was made with different settings ({'; '.join(diffs)}); {advice}")

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from repro.cache import MapCache
-from repro.errors import ReproError
 from repro.readings import READINGS, Reading
 from repro.results import result_row, write_example
 

@@ -71,3 +71,33 @@ def test_a_custom_image_folder_is_a_setting_by_its_images_content(tmp_path):
     edited = config_record(make_config("custom", model="embedded", images=str(folders[1])), ["x.png", "y.png"])
     with pytest.raises(ReproError, match="images_sha1"):
         check_same_settings(tmp_path / "config.json", records[0], edited)
+
+
+def test_weights_and_model_files_are_settings_by_content_and_an_unreadable_file_is_one_line(tmp_path, monkeypatch):
+    import repro.config as config
+
+    for d in ("n1", "n2"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "w.h5").write_bytes(WEIGHTS_FILE.read_bytes())
+    records = [config_record(make_config("embedded", weights=str(tmp_path / d / "w.h5")), ["x"]) for d in ("n1", "n2")]
+    assert records[0]["weights"] != records[1]["weights"] and records[0]["weights_id"].startswith("sha1:")
+    assert settings_digest(records[0]) == settings_digest(records[1]) == settings_digest(
+        config_record(make_config("embedded"), ["x"]))  # the shipped file: the same numbers
+    model_id = "file:net:0123456789ab:tf@16px"  # a custom model file's name carries its digest
+    for d in ("n1", "n2"):
+        (tmp_path / d / "net.h5").write_bytes(b"a model")
+    records = [config_record(make_config("custom", model=str(tmp_path / d / "net.h5"), images="pics",
+                                         model_id=model_id), ["x"]) for d in ("n1", "n2")]
+    assert settings_digest(records[0]) == settings_digest(records[1])
+    named = [config_record(make_config("custom", model=m, images="pics", model_id="resnet50@64px"), ["x"])
+             for m in ("resnet50", "ResNet50")]
+    assert settings_digest(named[0]) != settings_digest(named[1])  # a name is no file digest: compared as given
+
+    def unreadable(path, *a):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\nx,1\n")
+    monkeypatch.setattr(config, "file_digest", unreadable)
+    with pytest.raises(ReproError, match=rf"^{labels}: cannot be read \(Permission denied\)$"):
+        config_record(make_config("custom", model="embedded", images=str(tmp_path), labels=str(labels)), ["x"])
