@@ -278,11 +278,12 @@ def input_file_digests(cfg: StudyConfig, image_ids: Sequence[str] = ()) -> dict[
     out = {}
     try:
         for name in INPUT_FILES:
-            path = getattr(cfg, name)
-            path = None if path is None else Path(path).expanduser()
-            if path is not None and path.is_file():
+            if getattr(cfg, name) is None:
+                continue
+            path = Path(getattr(cfg, name)).expanduser()
+            if path.is_file():
                 out[f"{name}_sha1"] = file_digest(path)
-            elif path is not None and path.is_dir() and image_ids and all((path / i).is_file() for i in image_ids):
+            elif path.is_dir() and image_ids and all((path / i).is_file() for i in image_ids):
                 text = "\n".join(f"{i} {file_digest(path / i)}" for i in image_ids)
                 out[f"{name}_sha1"] = hashlib.sha1(text.encode("utf-8")).hexdigest()
     except OSError as exc:
@@ -305,7 +306,8 @@ def result_settings(record: Mapping[str, Any]) -> dict[str, Any]:
     path of a file whose content is identified in the record (:data:`CONTENT_IDS`: shards run from checkouts at
     other paths read the same files), and without ``None`` values (a missing field reads as ``None``)."""
     by_content = {path_field for path_field, (content_field, prefix) in CONTENT_IDS.items()
-                  if str(record.get(content_field) or "").startswith(prefix) and record.get(content_field)}
+                  if isinstance(record.get(content_field), str) and record[content_field]
+                  and record[content_field].startswith(prefix)}
     return {k: v for k, v in record.items() if k not in NON_RESULT_FIELDS and k not in by_content and v is not None}
 
 
