@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from repro.attributions import METHODS
+from repro.attributions.lrp import LRP_RULES
 from repro.errors import ReproError
 from repro.io import file_digest
 from repro.readings import DEFAULTS, MAP_READINGS, READINGS, Reading
@@ -76,8 +77,13 @@ class StudyConfig:
     s_ord: str = DEFAULTS["s_ord"]
     input_reference: str = DEFAULTS["input_reference"]
     guided_backprop: str = DEFAULTS["guided_backprop"]
+    lrp_rule: str = DEFAULTS["lrp_rule"]
     target: str = DEFAULTS["target"]
+    perturbation_baseline: str = DEFAULTS["perturbation_baseline"]
+    """What a removed pixel is set to in the criteria (:func:`repro.stages.perturbation_baseline`); maps and
+    IG/DeepLIFT's own reference inputs do not depend on it."""
     tp_claims: str = DEFAULTS["tp_claims"]
+    relative_claims: str = DEFAULTS["relative_claims"]
     readings: tuple[str, ...] = ()
     """Map readings (:data:`repro.readings.MAP_READINGS`) whose other values are computed beside the run's own."""
     seed: int = 0
@@ -113,6 +119,7 @@ class StudyConfig:
             "smoothgrad": {"samples": self.sg_samples, "noise": self.sg_noise, "seed": self.seed,
                            "input_reference": r.input_reference},
             "guided_backprop": {"variant": r.guided_backprop, "input_reference": r.input_reference},
+            "lrp": dict(LRP_RULES[r.lrp_rule]),
             "random": {"seed": self.seed},
         }.get(name, {})
 

@@ -3,17 +3,21 @@
 A *reading* is a choice the paper's text leaves open (``docs/criteria.md`` and ``docs/methods.md`` quote the
 sentences). Each has a default, the value the text supports best, and alternatives a run can compute beside it:
 
-==================  ==========================================  ============================================
-setting             values (default first)                      what another value costs
-==================  ==========================================  ============================================
-``score``           ``logit``, ``probability``                  nothing: both come from the same forwards
-``s_ord``           ``printed``, ``text``, ``baseline``         nothing: the same adding curve
-``input_reference`` ``input``, ``input_minus_baseline``         maps of SM, SG and GB (their "x input" factor)
-``guided_backprop`` ``x_input``, ``plain``                      maps of GB
-``target``          ``top1``, ``label``                         maps and forwards of images whose top-1 class
-                                                                differs from their label
-``tp_claims``       ``between``, ``within``                     nothing: how the claims are tested
-==================  ==========================================  ============================================
+=========================  ======================================  ====================================================
+setting                    values (default first)                  what another value costs
+=========================  ======================================  ====================================================
+``score``                  ``logit``, ``probability``              nothing: both come from the same forwards
+``s_ord``                  ``printed``, ``text``, ``baseline``     nothing: the same adding curve
+``input_reference``        ``input``, ``input_minus_baseline``     maps of SM, SG and GB (their "x input" factor)
+``guided_backprop``        ``x_input``, ``plain``                  maps of GB
+``lrp_rule``               ``preset_b``, ``alpha2beta1``           maps of LRP
+``target``                 ``top1``, ``label``                     maps and forwards of images whose top-1 class
+                                                                   differs from their label
+``perturbation_baseline``  ``black``, ``zero``                     the criteria's forwards of every method (same maps);
+                                                                   nothing where black is 0 in model space
+``tp_claims``              ``between``, ``within``                 nothing: how the claims are tested
+``relative_claims``        ``all``, ``most``                       nothing: how the claims are tested
+=========================  ======================================  ====================================================
 
 :data:`MAP_READINGS` are the readings that need other maps or forwards; a run computes them when asked (the
 ``readings`` setting of :class:`repro.config.StudyConfig`). In ``results.csv`` (:mod:`repro.results.table`) a row
@@ -34,10 +38,17 @@ READINGS: dict[str, tuple[str, ...]] = {
     "s_ord": ("printed", "text", "baseline"),
     "input_reference": ("input", "input_minus_baseline"),
     "guided_backprop": ("x_input", "plain"),
+    "lrp_rule": ("preset_b", "alpha2beta1"),
     "target": ("top1", "label"),
+    "perturbation_baseline": ("black", "zero"),
     "tp_claims": ("between", "within"),
+    "relative_claims": ("all", "most"),
 }
 """Setting -> its values, the default first."""
+
+CLAIM_READINGS: tuple[str, ...] = ("tp_claims", "relative_claims")
+"""The readings that change only how the claims are tested (no number of ``results.csv``): each view of a run's
+table carries their values (:func:`repro.results.reading_views`)."""
 
 DEFAULTS: dict[str, str] = {name: values[0] for name, values in READINGS.items()}
 """Setting -> the default value (the reading the text supports best)."""
@@ -45,9 +56,13 @@ DEFAULTS: dict[str, str] = {name: values[0] for name, values in READINGS.items()
 MAP_READINGS: dict[str, tuple[str, ...]] = {
     "input_reference": ("saliency", "smoothgrad", "guided_backprop"),
     "guided_backprop": ("guided_backprop",),
+    "lrp_rule": ("lrp",),
     "target": (),
+    "perturbation_baseline": (),
 }
-"""The readings that need other maps or forwards -> the methods whose maps change (``()``: every method)."""
+"""The readings that need other maps or forwards -> the methods whose rows change (``()``: every method).
+``perturbation_baseline`` changes no map, only the criteria's forwards (the image a removed pixel takes), so its
+rows reuse the run's own maps (same cache keys)."""
 
 S_ORD_COLUMNS: dict[str, str] = {"printed": "s_ord", "text": "s_ord_text", "baseline": "s_ord_baseline"}
 """S-Ord reading -> its column in ``results.csv``."""
@@ -61,8 +76,11 @@ class Reading:
     s_ord: str = DEFAULTS["s_ord"]
     input_reference: str = DEFAULTS["input_reference"]
     guided_backprop: str = DEFAULTS["guided_backprop"]
+    lrp_rule: str = DEFAULTS["lrp_rule"]
     target: str = DEFAULTS["target"]
+    perturbation_baseline: str = DEFAULTS["perturbation_baseline"]
     tp_claims: str = DEFAULTS["tp_claims"]
+    relative_claims: str = DEFAULTS["relative_claims"]
 
     def __post_init__(self) -> None:
         for name, values in READINGS.items():
@@ -80,6 +98,10 @@ class Reading:
     def differences(self, base: "Reading") -> dict[str, str]:
         """The settings whose value differs from ``base``."""
         return {k: v for k, v in self.as_dict().items() if getattr(base, k) != v}
+
+    def claim_readings(self) -> dict[str, str]:
+        """The values of :data:`CLAIM_READINGS` (how the claims read this view)."""
+        return {name: getattr(self, name) for name in CLAIM_READINGS}
 
     def label(self, base: "Reading | None" = None) -> str:
         """``"default"`` or the settings that differ from ``base`` (default: :class:`Reading`), ``a=b, c=d``."""

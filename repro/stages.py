@@ -7,9 +7,12 @@
    the method variants and targets of the map readings it computes), read from / written to the map cache; maps
    whose cache key another job already has (e.g. ``target=label`` where the label is the top-1 class) are not
    computed twice;
-3. ONE engine pass over the distinct (map, target) pairs, which reads every class score of the model from the same
-   forwards (:func:`repro.criteria.evaluate_scores`), sampling the curves as the run says (``cfg.steps``: ``K``,
-   exact or ``"adaptive"`` with ``cfg.tol``);
+3. ONE engine pass over the distinct (map, target, perturbation baseline) triples, which reads every class score of
+   the model from the same forwards (:func:`repro.criteria.evaluate_scores`), sampling the curves as the run says
+   (``cfg.steps``: ``K``, exact or ``"adaptive"`` with ``cfg.tol``). The perturbation baseline is the reading
+   ``perturbation_baseline`` (:func:`perturbation_baseline`); jobs whose baselines are equal arrays (both values on a
+   model whose black image is 0 in model space) share their rows' numbers; several distinct baselines go through the
+   same pass as copies of the chunk's images, each copy with its own baseline;
 4. the example files of the run's own maps, and the rows: per image, per job, per score
    (:func:`repro.results.result_row`, with each criterion's error estimate and monotone bound), in the order of
    :meth:`repro.config.StudyConfig.row_keys`.
@@ -50,6 +53,25 @@ def method_for(study: "Study", name: str, reading: Reading):
     if key not in study.methods:
         study.methods[key] = get_method(name, **overrides)
     return study.methods[key]
+
+
+def perturbation_baseline(model, value: str) -> np.ndarray:
+    """The image ``x_b`` the criteria set removed pixels to (and start the adding curves from), ``(H, W, C)``
+    float32 in model space, under the reading ``perturbation_baseline`` (``docs/methods.md``):
+
+    * ``"black"`` (default): ``model.baseline``, the all-black raw image through the model's preprocessing (VGG16 with
+      Caffe preprocessing: ``-[103.939, 116.779, 123.68]`` per BGR channel);
+    * ``"zero"``: ``b = 0`` in the model's input space (VGG16: the mean colour).
+
+    Raises:
+        ValueError: an unknown value (the message lists the valid ones).
+    """
+    values = READINGS["perturbation_baseline"]
+    if value not in values:
+        raise ValueError(f"unknown perturbation_baseline {value!r}; choose from {', '.join(values)}")
+    if value == "black":
+        return np.asarray(model.baseline, np.float32)
+    return np.zeros(tuple(model.input_shape), np.float32)
 
 
 def chunk_targets(study: "Study", x: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
@@ -103,7 +125,8 @@ def compute_chunk(study: "Study", c: int, cache: MapCache | None = None) -> list
 
     distinct: dict[str, int] = {}  # map cache key -> position among the distinct maps
     maps, image_index, map_targets = [], [], []
-    jobs = []  # (reading tag, method name, position of each image's map)
+    baselines: list[np.ndarray] = []  # the distinct perturbation baselines, the run's own first
+    jobs = []  # (reading tag, method name, position of each image's map, its baseline's position)
     for tag, name, reading in tqdm(cfg.map_jobs(), desc=f"chunk {c}: maps", unit="map set", leave=False,
                                    disable=not study.progress):
         method, targets = method_for(study, name, reading), targets_of[reading.target]
@@ -116,19 +139,34 @@ def compute_chunk(study: "Study", c: int, cache: MapCache | None = None) -> list
                     maps.append(scores[i])
                     image_index.append(i)
                     map_targets.append(int(targets[i]))
-        jobs.append((tag, name, [distinct[k] for k in keys]))
-    by_score = evaluate_scores(model, x, {"maps": np.stack(maps)},
-                               image_index={"maps": np.asarray(image_index, np.int64)},
-                               targets={"maps": np.asarray(map_targets, np.int64)}, steps=cfg.steps,
+        base = perturbation_baseline(model, reading.perturbation_baseline)
+        b = next((j for j, other in enumerate(baselines) if np.array_equal(other, base)), len(baselines))
+        if b == len(baselines):
+            baselines.append(base)
+        jobs.append((tag, name, [distinct[k] for k in keys], b))
+    pairs: dict[tuple[int, int], int] = {}  # (map position, baseline position) -> row of the engine's results
+    for _, _, positions, b in jobs:
+        for p in positions:
+            pairs.setdefault((p, b), len(pairs))
+    p_of, b_of = (np.asarray(v, np.int64) for v in zip(*pairs))
+    if len(baselines) == 1:  # the usual case: the chunk's images and the one baseline, shared by every query
+        images, base = x, baselines[0]
+    else:  # copy j of the images (rows j * n ... j * n + n - 1) carries baseline j
+        images = np.concatenate([x] * len(baselines))
+        base = np.concatenate([np.broadcast_to(other, x.shape) for other in baselines])
+    by_score = evaluate_scores(model, images, {"maps": np.stack(maps)[p_of]}, baseline=base,
+                               image_index={"maps": np.asarray(image_index, np.int64)[p_of] + b_of * len(ids)},
+                               targets={"maps": np.asarray(map_targets, np.int64)[p_of]}, steps=cfg.steps,
                                tol=cfg.tol, batch_size=cfg.batch_size,
                                progress=study.progress)  # one engine pass, every score; tol: None unless adaptive
     results = {score: sets["maps"] for score, sets in by_score.items()}
+    jobs = [(tag, name, [pairs[p, b] for p in positions]) for tag, name, positions, b in jobs]
     for i, global_index in enumerate(idx):
         if global_index < cfg.num_examples:
             own = {name: positions[i] for tag, name, positions in jobs if tag == ""}
             target = int(targets_of[cfg.target][i])
             write_example(study.out, ids[i], raw[i], target, model.class_names[target],
-                          {name: maps[p] for name, p in own.items()},
+                          {name: maps[p_of[r]] for name, r in own.items()},
                           {name: results[cfg.score].curves[p] for name, p in own.items()})
     return [result_row(ids[i], name, int(labels[i]), results[score], positions[i], score=score, reading=tag)
             for i in range(len(ids)) for tag, name, positions in jobs for score in SCORES]

@@ -57,7 +57,9 @@ def test_embedded_run_writes_table_figures_and_claims(tiny_run):
     rows = read_rows(tiny_run / "results.csv")
     assert list(rows[0]) == list(RESULT_COLUMNS)
     jobs = make_config("embedded", quick=True).map_jobs()
-    assert len(jobs) == 8 + 3 + 1 + 8  # own maps, input_reference (SM, SG, GB), guided_backprop (GB), target (all)
+    # own maps, input_reference (SM, SG, GB), guided_backprop (GB), lrp_rule (LRP), target (all),
+    # perturbation_baseline (all)
+    assert len(jobs) == 8 + 3 + 1 + 1 + 8 + 8
     assert len(rows) == 4 * len(jobs) * 2  # per image, map job and class score
     assert {r["method"] for r in rows} == {"saliency", "integrated_gradients", "smoothgrad", "deeplift", "lrp",
                                            "guided_backprop", "gradcam", "random"}
@@ -73,14 +75,17 @@ def test_embedded_run_writes_table_figures_and_claims(tiny_run):
 @pytest.mark.slow
 def test_readings_that_cannot_change_a_map_reuse_the_default_maps(tiny_run):
     """The embedded baseline is 0, so ``x - x_b = x``: ``input_reference=input_minus_baseline`` is the default's maps
-    (same cache keys); ``target=label`` is the default's where the label is the top-1 class (all 4 images). Only the
-    8 own maps and GB's ``plain`` variant are computed: 9 per image, not 20."""
-    assert len(list((tiny_run / "maps").rglob("*.npy"))) == 4 * 9
+    (same cache keys); ``target=label`` is the default's where the label is the top-1 class (all 4 images);
+    ``perturbation_baseline=zero`` is the default's maps AND forwards (black is 0 in model space). Only the 8 own
+    maps, GB's ``plain`` variant and LRP's ``alpha2beta1`` are computed: 10 per image, not 29."""
+    assert len(list((tiny_run / "maps").rglob("*.npy"))) == 4 * 10
     rows = read_rows(tiny_run / "results.csv")
     own = {(r["image_id"], r["method"], r["score"]): r for r in rows if r["reading"] == ""}
     shifted = [r for r in rows if r["reading"] == "input_reference=input_minus_baseline"]
     assert {r["method"] for r in shifted} == {"saliency", "smoothgrad", "guided_backprop"}
-    for r in shifted:
+    zero = [r for r in rows if r["reading"] == "perturbation_baseline=zero"]
+    assert len(zero) == 4 * 8 * 2
+    for r in shifted + zero:
         assert {**r, "reading": ""} == own[(r["image_id"], r["method"], r["score"])]
 
 
@@ -199,6 +204,10 @@ def test_embedded_run_holds_every_reading_and_shares_what_it_can(tiny_run):
     own = table.filter(reading="")
     assert set(table.column("score")) == {"logit", "probability"}
     assert sorted(set(table.filter(reading="guided_backprop=plain").column("method"))) == ["guided_backprop"]
+    assert sorted(set(table.filter(reading="lrp_rule=alpha2beta1").column("method"))) == ["lrp"]
+    plain_lrp, own_lrp = table.filter(reading="lrp_rule=alpha2beta1"), own.filter(method="lrp")
+    assert (plain_lrp.column("n_ord") != own_lrp.column("n_ord")).any()  # another rule, other maps, other numbers
+    assert len(set(table.filter(reading="perturbation_baseline=zero").column("method"))) == 8
     assert sorted(set(table.filter(reading="input_reference=input_minus_baseline").column("method"))) == [
         "guided_backprop", "saliency", "smoothgrad"]
     # where the label is the top-1 class, the target=label rows are the run's own rows (maps shared by cache key)
@@ -209,7 +218,8 @@ def test_embedded_run_holds_every_reading_and_shares_what_it_can(tiny_run):
         np.testing.assert_array_equal(label.column(name)[same], own.column(name)[same])
     views = reading_views(tiny_run)
     assert views[0][0] == "default" and {label for label, _, _ in views} >= {
-        "score=probability", "s_ord=text", "guided_backprop=plain", "target=label", "tp_claims=within"}
+        "score=probability", "s_ord=text", "guided_backprop=plain", "lrp_rule=alpha2beta1", "target=label",
+        "perturbation_baseline=zero", "tp_claims=within"}
     assert all(len(view) == 4 * 8 for _, view, _ in views)
     claims = json.loads((tiny_run / "claims.json").read_text())
     assert claims["readings"] is not None

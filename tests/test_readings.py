@@ -43,7 +43,9 @@ def test_map_jobs_and_row_keys_follow_the_readings():
                     ("input_reference=input_minus_baseline", "saliency"),
                     ("input_reference=input_minus_baseline", "guided_backprop"),
                     ("guided_backprop=plain", "guided_backprop"),
-                    ("target=label", "saliency"), ("target=label", "guided_backprop"), ("target=label", "gradcam")]
+                    ("target=label", "saliency"), ("target=label", "guided_backprop"), ("target=label", "gradcam"),
+                    ("perturbation_baseline=zero", "saliency"), ("perturbation_baseline=zero", "guided_backprop"),
+                    ("perturbation_baseline=zero", "gradcam")]  # lrp_rule: no job, LRP is not among the methods
     assert cfg.row_keys()[:2] == [("saliency", "", "logit"), ("saliency", "", "probability")]
     assert len(cfg.row_keys()) == 2 * len(jobs)
     assert cfg.method_overrides("guided_backprop") == {"variant": "x_input", "input_reference": "input"}
@@ -101,6 +103,41 @@ def test_reading_view_refuses_what_the_run_did_not_compute():
         reading_view(table, base.changed(input_reference="input_minus_baseline"), base)
     with pytest.raises(ReproError, match="changes 2 map readings at once"):
         reading_view(table, base.changed(guided_backprop="plain", target="label"), base)
+
+
+def lrp_and_baseline_table() -> ResultsTable:
+    """Two images, methods saliency and lrp, the readings ``lrp_rule`` (LRP's rows only) and
+    ``perturbation_baseline`` (every method's rows); n_ord = 100 * image + 10 * (1 SM, 2 LRP) + (0 own,
+    1 lrp_rule=alpha2beta1, 2 perturbation_baseline=zero) + 0.5 for probability."""
+    rows = []
+    for i in range(2):
+        for method, code in (("saliency", 1), ("lrp", 2)):
+            for tag, t in (("", 0), ("lrp_rule=alpha2beta1", 1), ("perturbation_baseline=zero", 2)):
+                if tag == "lrp_rule=alpha2beta1" and method != "lrp":
+                    continue
+                for score, half in (("logit", 0.0), ("probability", 0.5)):
+                    v = 100 * i + 10 * code + t + half
+                    rows.append(dict(image_id=f"img{i}", method=method, reading=tag, score=score, target=1, label=1,
+                                     y0=1.0, yb=0.0, num_positive=3, n_ord=v, s_ord=-v, one_minus_s_ord=1 + v,
+                                     s_ord_text=-2 * v, s_ord_baseline=-3 * v, tpn=v, tps=v, reason=""))
+    return ResultsTable.from_rows(rows)
+
+
+def test_lrp_rule_and_perturbation_baseline_are_views_of_their_own_rows():
+    table, base = lrp_and_baseline_table(), Reading()
+    assert MAP_READINGS["lrp_rule"] == ("lrp",) and MAP_READINGS["perturbation_baseline"] == ()
+    assert reading_view(table, base, base).column("n_ord").tolist() == [10, 20, 110, 120]
+    alpha_beta = reading_view(table, base.changed(lrp_rule="alpha2beta1"), base)
+    assert alpha_beta.column("n_ord").tolist() == [10, 21, 110, 121]  # only LRP takes the alpha2beta1 rows
+    zero = reading_view(table, base.changed(perturbation_baseline="zero", score="probability"), base)
+    assert zero.column("n_ord").tolist() == [12.5, 22.5, 112.5, 122.5]  # every method takes the zero rows
+    labels = [r.label() for r in available_readings(table, base)]
+    assert [label for label in labels if label.partition("=")[0] in MAP_READINGS] == [
+        "lrp_rule=alpha2beta1", "perturbation_baseline=zero"]
+    with pytest.raises(ReproError, match="lrp_rule=alpha2beta1 was not computed; .* --readings lrp_rule"):
+        reading_view(known_table(), base.changed(lrp_rule="alpha2beta1"), base)
+    with pytest.raises(ReproError, match="changes 2 map readings at once"):
+        reading_view(table, base.changed(lrp_rule="alpha2beta1", perturbation_baseline="zero"), base)
 
 
 def test_available_readings_lists_what_the_table_holds():

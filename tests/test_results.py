@@ -42,6 +42,23 @@ def test_results_round_trip_is_exact(tmp_path):
     assert table.methods == ["saliency", "lrp"]  # the registry's order, not the file's
 
 
+def test_flagged_rows_keep_their_finite_numbers(tmp_path):
+    """A reason that flags a clipped penalty (r or r' ~0) is not a NaN row: the numbers round-trip and pivot."""
+    from repro.criteria import REASON_R_CLIPPED, REASON_R_PRIME_CLIPPED, nan_reason
+    from repro.criteria.result import REASON_SEPARATOR
+
+    both = REASON_R_CLIPPED + REASON_SEPARATOR + REASON_R_PRIME_CLIPPED
+    rows = [_row("a", "random", yb=-2.5, tpn=1.1e10, reason=REASON_R_CLIPPED), _row("a", "saliency"),
+            _row("b", "random", yb=-0.5, tpn=3.0e9, tps=2.5e9, reason=both)]
+    write_results(tmp_path / "r.csv", rows)
+    table = read_results(tmp_path / "r.csv")
+    assert table.column("reason").tolist() == [REASON_R_CLIPPED, "", both]
+    assert not any(nan_reason(r) for r in table.column("reason"))
+    ids, methods, tpn = table.pivot("tpn")
+    assert ids == ["a", "b"] and methods == ["saliency", "random"]
+    assert tpn[0].tolist() == [0.1, 1.1e10] and math.isnan(tpn[1, 0]) and tpn[1, 1] == 3.0e9  # (b, saliency): no row
+
+
 def test_extra_columns_kept_and_reason_optional(tmp_path):
     rows = [_row("a", "random", shard="0/2")]
     for optional in ("reason", "reading", "score"):

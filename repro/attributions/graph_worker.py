@@ -304,7 +304,8 @@ class LRP(_GraphMethod):
     """LRP-alpha2-beta1 with Montavon et al.'s tricks, through iNNvestigate 2.1.2 (see :mod:`repro.attributions.lrp`).
 
     Default: ``"lrp.sequential_preset_b"`` (alpha2-beta1 on conv layers, epsilon = 0.1 on dense layers) with the
-    z^B rule on the first layer, bounded by the model-space values of raw pixels 0 and 255.
+    z^B rule on the first layer, bounded by the model-space values of raw pixels 0 and 255. The reading ``lrp_rule``
+    sets ``analyzer`` and ``input_rule`` together (:data:`repro.attributions.lrp.LRP_RULES`).
 
     Args:
         analyzer: an iNNvestigate analyzer of :data:`repro.attributions.lrp.ANALYZERS`.

@@ -19,6 +19,14 @@ The analyzer (see ``docs/methods.md`` for the choice and the alternatives) is iN
 
 With ``input_bounds=None`` the first layer keeps its type's rule (alpha2-beta1 or epsilon).
 
+The reading ``lrp_rule`` (:mod:`repro.readings`, :data:`LRP_RULES`) selects between this default (``preset_b``) and
+``alpha2beta1``: iNNvestigate's ``"lrp.alpha_2_beta_1"`` on every layer with a kernel (dense and the first layer
+included, no input rule), ``R_i = sum_j (2 z_ij^+ / z_j^+  -  z_ij^- / z_j^-) R_j`` with ``z_ij = x_i w_ij``,
+``z_j^+ = sum_i (z_ij)^+ + b_j`` and ``z_j^- = sum_i (z_ij)^- + b_j`` (iNNvestigate 2.1.2's ``AlphaBetaRule`` gives
+its positive-weight copy of the layer ``b^+`` and its negative-weight copy ``b^-``, and each denominator adds both
+copies' outputs, so each holds the whole bias), and a zero denominator replaced by ``1e-7``
+(``innvestigate.backend.safe_divide``).
+
 Reference: Montavon, Samek, Mueller, "Methods for interpreting and understanding deep neural networks", Digital
 Signal Processing 73 (2018); Alber et al., "iNNvestigate neural networks!", JMLR 20 (2019).
 """
@@ -33,6 +41,14 @@ from repro.errors import ReproError
 
 ANALYZERS: tuple[str, ...] = ("lrp.sequential_preset_b", "lrp.alpha_2_beta_1", "lrp.sequential_preset_b_flat")
 """iNNvestigate analyzer names this module accepts; the first is the default (see ``docs/methods.md``)."""
+
+LRP_RULES: dict[str, dict[str, str]] = {
+    "preset_b": {"analyzer": "lrp.sequential_preset_b", "input_rule": "bounded"},
+    "alpha2beta1": {"analyzer": "lrp.alpha_2_beta_1", "input_rule": "none"},
+}
+"""Value of the reading ``lrp_rule`` (``repro.readings.READINGS``, default first) -> the constructor arguments of
+:class:`repro.attributions.graph_worker.LRP` that select it: ``preset_b`` is the class's default (preset B with the
+z^B input rule); ``alpha2beta1`` is the rule the paper names, alone on every layer."""
 
 
 def pixel_bounds(preprocess: Callable[[np.ndarray], np.ndarray], input_shape: tuple[int, int, int]

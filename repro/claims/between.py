@@ -8,14 +8,21 @@
   other, criterion) test in the claimed direction; ``significant``: on each criterion at least ``at_least`` of
   them rejected after Holm.
 * ``not_better``: a claim of NO improvement ("they do not show significantly better proportionality"). With
-  thousands of images any difference is significant, so the rule is an effect-size margin: each winner's
-  rank-biserial correlation in its favour against each other, ``r_better``, is below ``margin`` (default
-  :data:`NO_DIFFERENCE_MARGIN` = 0.1, the conventional floor of a "small" correlation-type effect: below it the
-  shift is negligible; ``r_better = 0.1`` means 55% vs 45% of the signed-rank mass). ``significant``: for every
-  comparison the bootstrap test of H0 ``r_better >= margin`` (images resampled) rejects after Holm, i.e. the
-  improvement is shown to be below the margin. Reported beside it: the one-sided Wilcoxon tests of "better" and
-  whether none is significant after Holm (the literal "not significant" reading, which a large n makes fail on a
-  negligible difference; both p and r are in the report).
+  thousands of images any difference is significant, so the rule is an effect-size margin, decided as an
+  equivalence (non-superiority) test, not on a point estimate: each winner's rank-biserial correlation in its
+  favour against each other, ``r_better``, has its one-sided 95% upper confidence bound
+  (:func:`repro.claims.paired.rank_biserial_upper`) below ``margin`` (default :data:`NO_DIFFERENCE_MARGIN` = 0.1,
+  the conventional floor of a "small" correlation-type effect; ``r_better = 0.1`` means 55% vs 45% of the
+  signed-rank mass). Only the upper side is bounded: the sentence denies an improvement, and a method clearly
+  WORSE than Saliency is "not better" too; whether the interval also lies inside ``+-margin`` (two-sided
+  equivalence, TOST) is reported beside it. ``significant``: for every comparison the bootstrap test of H0
+  ``r_better >= margin`` (images resampled) rejects after Holm. Reported too: the one-sided Wilcoxon tests of
+  "better" and whether none is significant after Holm (the literal "not significant" reading, which a large n
+  makes fail on a negligible difference).
+* ``relatively_better``: "relatively better" (C1a, C1b), resolved by the claim reading ``relative_claims``:
+  ``"all"`` (default) reads it as ``better_than_all`` (better medians than each of the six others: "relatively"
+  qualifies the size of the lead, not how many it leads); ``"most"`` as ``most_pairs`` with ``at_least`` others
+  (the project's reading of "good"), the record's ``params["at_least"]``.
 * ``iqr_below``: on each criterion, every winner's inter-quartile range is below every other's; each IQR's bootstrap
   CI is reported. Family: the paired bootstrap tests (images resampled jointly) of H0 ``IQR(winner) >= IQR(other)``;
   ``significant``: all rejected after Holm.
@@ -23,12 +30,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Sequence
 
 import numpy as np
 
-from repro.claims.paired import ALPHA, PairedTest, bootstrap_p_at_least, bootstrap_rank_biserial, holm
+from repro.claims.paired import (
+    ALPHA, PairedTest, bootstrap_p_at_least, bootstrap_rank_biserial, holm, rank_biserial_upper,
+)
 from repro.claims.rules import (
     ClaimSpec, Outcome, direction_word, each, holm_family, labels, names, rejected, rule,
 )
@@ -125,15 +135,37 @@ def most_pairs(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
         for (w, c) in counts)
     holds = all(n >= k for n in counts.values())
     return Outcome(holds, "; ".join(parts), significant, all_stats, tests,
-                   values={"beaten": {f"{w}|{c}": n for (w, c), n in counts.items()}}, family_p=raw,
+                   values={"beaten": {f"{w}|{c}": n for (w, c), n in counts.items()}, "worse": worse}, family_p=raw,
                    adjusted_p=adjusted)
+
+
+def _describe_relatively_better(spec: ClaimSpec) -> str:
+    most = _as_most_pairs(spec)
+    return (f"relative_claims=all: {_describe_better_than_all(_as_better_than_all(spec))}; relative_claims=most: "
+            f"{_describe_most_pairs(most)}")
+
+
+def _as_better_than_all(spec: ClaimSpec, ref: str = "") -> ClaimSpec:
+    return dataclasses.replace(spec, rule="better_than_all", params={}, ref=ref or spec.ref)
+
+
+def _as_most_pairs(spec: ClaimSpec, ref: str = "") -> ClaimSpec:
+    return dataclasses.replace(spec, rule="most_pairs", params={"at_least": spec.params["at_least"]},
+                               ref=ref or spec.ref)
+
+
+@rule("relatively_better", _describe_relatively_better, params=("at_least",), resolves=True)
+def relatively_better(spec: ClaimSpec, memo: StatsMemo) -> ClaimSpec:
+    """The record ``spec`` stands for under ``memo.relative_claims`` (see the module docstring)."""
+    ref = f"{spec.ref} (relative_claims={memo.relative_claims})".strip()
+    return _as_better_than_all(spec, ref) if memo.relative_claims == "all" else _as_most_pairs(spec, ref)
 
 
 def _describe_not_better(spec: ClaimSpec) -> str:
     margin = spec.params.get("margin", NO_DIFFERENCE_MARGIN)
     return (f"on {each(labels(spec.criteria))}, {each([display_name(m) for m in spec.winners])} is not better than "
-            f"{names(spec.others)} by more than a negligible effect: the matched-pairs rank-biserial correlation "
-            f"in its favour is below {margin} for every comparison")
+            f"{names(spec.others)} by more than a negligible effect: the one-sided 95% upper confidence bound of the "
+            f"matched-pairs rank-biserial correlation in its favour is below {margin} for every comparison")
 
 
 @rule("not_better", _describe_not_better, params=("margin",))
@@ -154,15 +186,19 @@ def not_better(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
                 upper = float(np.quantile(finite, 1 - ALPHA)) if finite.size else 0.0
                 tests.append(t)
                 margin_p.append(bootstrap_p_at_least(np.nan_to_num(boot_better, nan=0.0), margin))
-                rows.append({"criterion": criterion, "a": w, "b": o, "r_better": r, "r_better_upper": upper})
+                bound = float(rank_biserial_upper(r, t.n_nonzero))
+                lower = -float(rank_biserial_upper(-r, t.n_nonzero))
+                rows.append({"criterion": criterion, "a": w, "b": o, "r_better": r, "r_better_upper": upper,
+                             "r_better_bound": bound, "equivalent": bool(-margin < lower and bound < margin)})
     adjusted_margin = holm(margin_p)
     for row, p, adj in zip(rows, margin_p, adjusted_margin):
         row.update(p_margin=p, adjusted_p_margin=adj)
     raw, adjusted = holm_family(tests)
-    holds = all(row["r_better"] < margin for row in rows)
-    detail = f"rank-biserial in favour of {names(spec.winners)} (margin {margin}): " + "; ".join(
-        f"{CRITERION_LABELS[row['criterion']]} {display_name(row['a'])} vs {display_name(row['b'])} "
-        f"{row['r_better']:+.3f}" for row in rows)
+    holds = all(row["r_better_bound"] < margin for row in rows)
+    detail = (f"rank-biserial in favour of {names(spec.winners)} [one-sided 95% upper bound] (margin {margin}): "
+              + "; ".join(f"{CRITERION_LABELS[row['criterion']]} {display_name(row['a'])} vs "
+                          f"{display_name(row['b'])} {row['r_better']:+.3f} [{row['r_better_bound']:+.3f}]"
+                          for row in rows))
     values = {"margin": margin, "comparisons": rows,
               "wilcoxon_better_none_significant": not any(p < ALPHA for p in adjusted)}
     return Outcome(holds, detail, rejected(adjusted_margin), tests=tests, values=values, family_p=raw,

@@ -19,6 +19,14 @@ The pool is ``others`` when given, else every attribution method in the table (t
   the paper gives no threshold). Reported beside each share: the share expected if winning necessity and winning
   sufficiency were independent. ``significant``: every method's share is below ``frequent`` by a one-sided exact
   binomial test, Holm over the ``k`` methods.
+* ``necessity_sufficiency_exclusive`` (the conclusion, L953-956: "necessity and sufficiency are generally mutually
+  exclusive and our analogues show the same"): on the images with a winner on every criterion, the share whose
+  necessity winner (N-Ord, TPN) and sufficiency winner (S-Ord, TPS) are the same method, averaged over the four
+  pairs, is BELOW the share expected if the two winners were independent (``sum_m p_a(m) p_b(m)`` from the win
+  shares; :func:`repro.claims.winners.same_winner_shares`). Mutually exclusive criteria would make a method that
+  wins one less likely to win the other on the same image. ``significant``: a permutation test (the sufficiency
+  winners shuffled across images, jointly for S-Ord and TPS; ``resamples`` permutations, seeded), one-sided,
+  ``p = (1 + #{permuted <= observed}) / (1 + B)`` below alpha.
 """
 
 from __future__ import annotations
@@ -26,10 +34,14 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
+import numpy as np
+
 from repro.claims.paired import ALPHA, holm
 from repro.claims.rules import ClaimSpec, Outcome, direction_word, holm_family, labels, names, rejected, rule
 from repro.claims.stats import StatsMemo
-from repro.claims.winners import FIGURE6_WINNERS, winner_frequencies
+from repro.claims.winners import (
+    FIGURE6_WINNERS, NECESSITY, SUFFICIENCY, same_winner_shares, winner_codes, winner_frequencies,
+)
 from repro.vocabulary import BASELINES, CRITERION_LABELS, best_method, display_name
 
 
@@ -144,3 +156,42 @@ def no_frequent_winner_for_both(spec: ClaimSpec, memo: StatsMemo, pool: list[str
               "same_winner": freq.same_winner, "same_winner_expected": freq.same_winner_expected,
               "figure6_winners": FIGURE6_WINNERS, "figure6_images": len(freq.figure6_images)}
     return Outcome(not frequent, detail, rejected(adjusted), values=values)
+
+
+def _describe_exclusive(spec: ClaimSpec) -> str:
+    return (f"per image, the winner of each of N-Ord, S-Ord, TPN, TPS; the share of images whose necessity winner "
+            f"(N-Ord or TPN) and sufficiency winner (S-Ord or TPS) are the same method, averaged over the four pairs, "
+            f"is 0 or below the share expected if the two winners were independent (over {_pool_words(spec)})")
+
+
+def exclusive_verdicts(codes: dict[str, np.ndarray], n_methods: int, idx: np.ndarray) -> np.ndarray:
+    """The verdict of ``necessity_sufficiency_exclusive`` on each sample of ``idx``: 1.0 holds, 0.0 does not, NaN
+    not testable (no image with four winners)."""
+    observed, expected = same_winner_shares(codes, n_methods, idx)
+    return np.where(np.isnan(observed), np.nan, ((observed < expected) | (observed == 0)).astype(np.float64))
+
+
+@rule("necessity_sufficiency_exclusive", _describe_exclusive, compares=False)
+@_over_pool
+def necessity_sufficiency_exclusive(spec: ClaimSpec, memo: StatsMemo, pool: list[str]) -> Outcome:
+    """The same method wins a necessity and a sufficiency criterion on fewer images than independence predicts."""
+    codes = winner_codes(memo.table, pool)
+    valid = np.all([codes[c] >= 0 for c in codes], axis=0)  # permute among the images with four winners
+    codes = {c: v[valid] for c, v in codes.items()}
+    n = int(valid.sum())
+    observed, expected = (float(v[0]) for v in same_winner_shares(codes, len(pool), np.arange(n)[None, :]))
+    if np.isnan(observed):
+        return Outcome(None, "not testable: no image has a winner on every criterion")
+    holds = bool(exclusive_verdicts(codes, len(pool), np.arange(n)[None, :])[0])
+    rng = np.random.default_rng(memo.seed)
+    permuted = np.empty(memo.resamples)
+    for k in range(memo.resamples):
+        order = rng.permutation(n)
+        shuffled = {**codes, **{c: codes[c][order] for c in SUFFICIENCY}}
+        permuted[k] = same_winner_shares(shuffled, len(pool), np.arange(n)[None, :])[0][0]
+    p = float((1 + np.sum(permuted <= observed)) / (1 + permuted.size))
+    detail = (f"same method wins a necessity and a sufficiency criterion on {observed:.1%} of images (mean of the "
+              f"four pairs) vs {expected:.1%} if independent; permutation p = {p:.3g}")
+    values = {"observed": observed, "expected": expected, "permutation_p": p, "permutations": memo.resamples,
+              "pairs": [f"{a}|{b}" for a in NECESSITY for b in SUFFICIENCY]}
+    return Outcome(holds, detail, p < ALPHA, values=values)

@@ -15,7 +15,9 @@
   ``a`` better, whichever way the criterion points).
 * :func:`holm`: Holm's step-down adjusted p-values. The claims use it within each claim's family of tests
   (:mod:`repro.claims.rules`): a family is every test one claim makes, alpha 0.05.
-* :func:`bootstrap_rank_biserial`: the rank-biserial of resampled images (for the margin of a "no better" claim).
+* :func:`bootstrap_rank_biserial`: the rank-biserial of resampled images; :func:`drawn_rank_sums` the signed-rank
+  sums of any drawn samples (:mod:`repro.claims.stability`); :func:`rank_biserial_upper`: the one-sided upper
+  confidence bound of ``r`` that decides a "no better" claim; :func:`signed_rank_p_lower`: vectorised p-values.
 
 Which way is better comes from :data:`repro.vocabulary.LOWER_IS_BETTER`, extended with the derived column
 ``neg_s_ord`` (``-S-Ord``, lower is better: the class-score shortfall of eq. 4, in the units of N-Ord; never the
@@ -180,39 +182,84 @@ def all_rejected(adjusted: Sequence[float], alpha: float = ALPHA) -> bool:
     return bool(adjusted) and all(_below(p, alpha) for p in adjusted)
 
 
-def bootstrap_rank_biserial(d: np.ndarray, resamples: int, seed: int) -> np.ndarray:
-    """The rank-biserial ``r`` of ``resamples`` bootstrap samples of the paired differences ``d`` (images drawn
-    with replacement; zero differences discarded in each sample, as in :func:`signed_rank`; NaN: all zero).
+def drawn_rank_sums(d: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The signed-rank statistics of the paired differences ``d`` at drawn images: row ``k`` of ``idx`` (``(B, m)``
+    indices into ``d``, repeats allowed) is one sample. NaN differences (a value missing) and zero differences are
+    discarded in each sample, as in :func:`signed_rank`.
 
     Ranks come from the draw counts over ``|d|`` sorted once: a tie group of ``g`` drawn values ending at
-    position ``c`` of the resample has the average rank ``c - (g - 1) / 2`` (what ``rankdata`` gives).
+    position ``c`` of the sample has the average rank ``c - (g - 1) / 2`` (what ``rankdata`` gives).
+
+    Returns:
+        ``(R_below, R_above, n_nonzero, ties)``, each ``(B,)``: the rank sums of the differences below / above 0,
+        how many non-zero differences, and the tie term ``sum (g^3 - g)`` over the tie groups of the sample.
     """
+    d = np.asarray(d, dtype=np.float64)
+    idx = np.asarray(idx)
+    n = d.size
+    size = idx.shape[0]
+    zeros = np.zeros(size)
+    if n == 0:
+        return zeros, zeros.copy(), zeros.copy(), zeros.copy()
+    usable = ~np.isnan(d) & (d != 0)
+    order = np.argsort(np.where(np.isnan(d), np.inf, np.abs(d)), kind="stable")
+    ordered, magnitude = d[order], np.abs(d[order])
+    starts = np.flatnonzero(np.r_[True, magnitude[1:] != magnitude[:-1]])  # tie groups of |d|
+    negative, positive = (ordered < 0).astype(np.float64), (ordered > 0).astype(np.float64)
+    counts = np.bincount((idx + n * np.arange(size)[:, None]).ravel(),
+                         minlength=size * n).reshape(size, n)[:, order].astype(np.float64)
+    counts *= usable[order]
+    group = np.add.reduceat(counts, starts, axis=1)
+    rank = np.cumsum(group, axis=1) - (group - 1) / 2
+    below = (rank * np.add.reduceat(counts * negative, starts, axis=1)).sum(axis=1)
+    above = (rank * np.add.reduceat(counts * positive, starts, axis=1)).sum(axis=1)
+    return below, above, group.sum(axis=1), (group ** 3 - group).sum(axis=1)
+
+
+def bootstrap_rank_biserial(d: np.ndarray, resamples: int, seed: int) -> np.ndarray:
+    """The rank-biserial ``r`` of ``resamples`` bootstrap samples of the paired differences ``d`` (images drawn
+    with replacement, :func:`drawn_rank_sums`; NaN: all zero in a sample)."""
     d = np.asarray(d, dtype=np.float64)
     out = np.full(resamples, math.nan)
     if d.size == 0:
         return out
     n = d.size
-    order = np.argsort(np.abs(d), kind="stable")
-    ordered, magnitude = d[order], np.abs(d[order])
-    starts = np.flatnonzero(np.r_[True, magnitude[1:] != magnitude[:-1]])  # tie groups of |d|
-    negative, positive = (ordered < 0).astype(np.float64), (ordered > 0).astype(np.float64)
     rng = np.random.default_rng(seed)
     chunk = max(1, 2_000_000 // n)
     for start in range(0, resamples, chunk):
         stop = min(start + chunk, resamples)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        counts = np.bincount((idx + n * np.arange(stop - start)[:, None]).ravel(),
-                             minlength=(stop - start) * n).reshape(stop - start, n)[:, order].astype(np.float64)
-        group = np.add.reduceat(counts, starts, axis=1)
-        if magnitude[0] == 0:
-            group[:, 0] = 0.0  # zero differences are discarded before ranking
-        rank = np.cumsum(group, axis=1) - (group - 1) / 2
-        below = (rank * np.add.reduceat(counts * negative, starts, axis=1)).sum(axis=1)
-        above = (rank * np.add.reduceat(counts * positive, starts, axis=1)).sum(axis=1)
+        below, above, _, _ = drawn_rank_sums(d, rng.integers(0, n, size=(stop - start, n)))
         total = below + above
         with np.errstate(invalid="ignore", divide="ignore"):
             out[start:stop] = np.where(total > 0, (below - above) / total, math.nan)
     return out
+
+
+def rank_biserial_upper(r: np.ndarray | float, n: np.ndarray | float, level: float = 1 - ALPHA) -> np.ndarray:
+    """One-sided upper confidence bound of a matched-pairs rank-biserial ``r`` over ``n`` non-zero differences:
+    ``r + z_level * sqrt(2 (2n + 1) / (3 n (n + 1)))``, the normal approximation of the signed-rank statistic
+    (``r = 1 - 2 R_above / S`` with ``S = n (n + 1) / 2`` and ``Var R_above = n (n + 1) (2n + 1) / 24`` under no
+    effect). The null variance is the exact one where a "not better" decision is taken (``r`` near a small
+    margin) and an overestimate for ``|r|`` near 1, so the bound is conservative. ``n = 0`` (no difference at
+    all): ``r`` is taken as 0 and the bound is 0. Works element-wise on arrays."""
+    from scipy.stats import norm
+
+    r, n = np.asarray(r, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(2 * (2 * n + 1) / (3 * n * (n + 1)))
+    return np.where(n > 0, np.nan_to_num(r) + norm.ppf(level) * se, 0.0)
+
+
+def signed_rank_p_lower(below: np.ndarray, above: np.ndarray, n: np.ndarray, ties: np.ndarray) -> np.ndarray:
+    """One-sided p-value of H1 "``a`` below ``b``" from signed-rank sums (:func:`drawn_rank_sums`), normal
+    approximation with the tie correction (scipy's ``method="approx"``, no continuity correction): ``z = (R_above
+    - n (n + 1) / 4) / sd``, ``sd^2 = n (n + 1) (2n + 1) / 24 - ties / 48``, ``p = Phi(z)``; NaN where ``n = 0``."""
+    from scipy.stats import norm
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt(n * (n + 1) * (2 * n + 1) / 24 - ties / 48)
+        z = (above - n * (n + 1) / 4) / sd
+    return np.where(n > 0, norm.cdf(z), math.nan)
 
 
 def bootstrap_p_at_least(samples: np.ndarray, bound: float) -> float:

@@ -16,21 +16,25 @@ embedded profile is not the paper's setting and only reports.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from repro.claims.across import ReadingsReport, View, readings_report
 from repro.claims.paired import ALPHA, LABELS
-from repro.claims.rules import Claim, ClaimSpec, evaluate_claims
-from repro.claims.section42 import CLAIMS, NOT_TESTABLE, Untestable
-from repro.claims.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
+from repro.claims.provenance import Provenance, image_classes, provenance
+from repro.claims.rules import MIN_IMAGES, Claim, ClaimSpec, evaluate_claims, evaluate_with
+from repro.claims.section42 import CLAIMS, NOT_TESTABLE, Untestable, about_another_model
+from repro.claims.stability import STABLE, Stability, verdict_stability
+from repro.claims.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, StatsMemo
 from repro.claims.text import finite_json, fmt, fmt_p, map_floats, md_table, verdict
 from repro.claims.toys import ToyCheck, toy_checks
 from repro.io import atomic_write_json, atomic_write_text, read_json
 from repro.readings import DEFAULTS
 from repro.results import read_view
-from repro.vocabulary import CRITERION_LABELS, LOWER_IS_BETTER, display_name
+from repro.reading_cases import case_rows
+from repro.vocabulary import CRITERION_LABELS, LOWER_IS_BETTER, display_name, is_better
 
 TITLE = "Claims of Section 4.2, checked, with Section 4.3 and the conclusion"
 
@@ -56,6 +60,26 @@ class ClaimsReport:
     from the paper's defaults)."""
     not_testable: list[Untestable] = field(default_factory=lambda: list(NOT_TESTABLE))
     readings: ReadingsReport | None = None
+    provenance: Provenance | None = None
+    """The model and data the verdicts rest on (:mod:`repro.claims.provenance`)."""
+    stability: dict[str, Stability] = field(default_factory=dict)
+    """Claim id -> how often its verdict survives resampling the images (:mod:`repro.claims.stability`)."""
+    by_class: dict[str, list[Claim]] = field(default_factory=dict)
+    """Class name -> the claims evaluated on that class's images alone (empty: see ``class_note``)."""
+    class_note: str = ""
+    class_sizes: dict[str, int] = field(default_factory=dict)
+
+    def other_model(self, claim_id: str) -> str:
+        """Why ``claim_id``'s verdict is about another model than the paper's (``""``: it is not)."""
+        return about_another_model(claim_id, self.profile)
+
+    def verdict_text(self, claim: Claim) -> str:
+        """The verdict word, flagged when the claim is about the paper's VGG16 ranking and the run is not."""
+        return verdict(claim.holds) + (" (about another model)" if self.other_model(claim.id) else "")
+
+    def statements(self) -> list[Statement]:
+        """The paper's statements (claims grouped by :attr:`Claim.group`, the project's inferences left out)."""
+        return statements(self.claims)
 
     @property
     def exit_code(self) -> int:
@@ -63,18 +87,27 @@ class ClaimsReport:
         return 1 if self.failed and (self.profile == "paper" or self.strict) else 0
 
     def summary(self) -> str:
-        """A few lines for the terminal: one per check, the overall verdict, then the readings summary if any."""
-        lines = [f"claims of Sections 4.2, 4.3 and the conclusion on {self.results_dir} (profile {self.profile}, "
-                 f"{self.num_images} images, reading {self.reading}, tp_claims={self.tp_claims}):"]
+        """A few lines for the terminal: the model and data, one line per check, the statements' verdict, then the
+        readings summary if any."""
+        where = self.provenance.short() if self.provenance else f"profile {self.profile}, {self.num_images} images"
+        lines = [f"claims of Sections 4.2, 4.3 and the conclusion on {self.results_dir} ({where}; reading "
+                 f"{self.reading}):"]
         for c in self.claims:
-            lines.append(f"  {verdict(c.holds):14s} {c.id}: {c.detail}")
+            share = self.stability.get(c.id)
+            stable = f" [stable in {share.share:.0%} of resamples]" if share and not math.isnan(share.share) else ""
+            inferred = " (project's inference)" if c.inferred else ""
+            lines.append(f"  {self.verdict_text(c):14s} {c.id}{inferred}: {c.detail}{stable}")
         for t in self.toys:
             lines.append(f"  {verdict(t.holds):14s} {t.id} (toy example)")
-        n = len(self.claims) + len(self.toys)
-        failed = self.failed
-        verdict_line = f"{n - len(failed)} of {n} checks hold; {len(self.not_testable)} claims not testable"
-        if failed and not self.exit_code:
-            verdict_line += (" (reported only: the embedded profile is not the paper's setting; "
+        groups = self.statements()
+        counts = {w: sum(g.verdict == w for g in groups) for w in ("holds", "partly", "does not hold",
+                                                                    "not testable")}
+        verdict_line = (f"{counts['holds']} of {len(groups)} paper statements hold ({counts['partly']} partly, "
+                        f"{counts['does not hold']} do not, {counts['not testable']} not testable); "
+                        f"{sum(t.holds for t in self.toys)} of {len(self.toys)} toy checks hold; "
+                        f"{len(self.not_testable)} statements not testable on a results table")
+        if self.failed and not self.exit_code:
+            verdict_line += (f" (reported only: the {self.profile} profile is not the paper's setting; "
                              f"`repro check-claims {self.results_dir} --strict` exits 1 on a failed check)")
         lines.append(verdict_line)
         if self.readings is not None:
@@ -99,11 +132,69 @@ class ClaimsReport:
                     rt.update(a_lower=t.a_lower, a_better=t.a_better, rank_biserial=t.rank_biserial,
                               effect_better=t.effect_better)
         d["failed"] = self.failed
+        d["provenance"] = self.provenance.to_dict() if self.provenance else None
+        d["stability"] = {cid: {"share": st.share, "resamples": st.resamples, "by_size": st.by_size,
+                                "smallest_stable_images": st.smallest_stable} for cid, st in self.stability.items()}
+        d["by_class"] = {name: {c.id: c.holds for c in claims} for name, claims in self.by_class.items()}
+        d["statements"] = [{"group": g.group, "claims": [c.id for c in g.claims], "verdict": g.verdict}
+                           for g in self.statements()]
+        for claim, raw in zip(self.claims, d["claims"]):
+            raw["about_another_model"] = self.other_model(claim.id)
+            raw["median_wilcoxon_disagreements"] = median_test_disagreements(claim)
         return d
 
     def to_markdown(self) -> str:
         """The text of ``claims.md``."""
         return _markdown(self)
+
+
+@dataclass
+class Statement:
+    """One evaluative statement of the paper and the claims (tests) that check it."""
+
+    group: str
+    claims: list[Claim]
+
+    @property
+    def verdict(self) -> str:
+        """``holds`` (every test holds), ``does not hold`` (no test holds), ``partly``, or ``not testable`` (no
+        test could be decided)."""
+        decided = [c.holds for c in self.claims if c.holds is not None]
+        if not decided:
+            return "not testable"
+        if all(decided) and len(decided) == len(self.claims):
+            return "holds"
+        return "does not hold" if not any(decided) else "partly"
+
+
+def statements(claims: Sequence[Claim]) -> list[Statement]:
+    """The paper's statements among ``claims``, in order: claims of one :attr:`Claim.group` together, the
+    project's inferences (:attr:`Claim.inferred`) left out."""
+    groups: dict[str, list[Claim]] = {}
+    for c in claims:
+        if not c.inferred:
+            groups.setdefault(c.group or c.id, []).append(c)
+    return [Statement(g, cs) for g, cs in groups.items()]
+
+
+def median_test_disagreements(claim: Claim) -> list[str]:
+    """The pairs of the claim's family where the medians and the paired Wilcoxon test point opposite ways (the
+    median of ``a`` better than ``b``'s while the signed ranks say ``b`` is better, or the reverse): a verdict
+    decided by medians and a test of ranks can disagree on skewed distributions."""
+    median = {(s.method, s.criterion): s.median for s in claim.stats}
+    out = []
+    for t in claim.tests:
+        if t.ranks or t.b_criterion or (t.a, t.criterion) not in median or (t.b, t.criterion) not in median:
+            continue
+        ma, mb = median[t.a, t.criterion], median[t.b, t.criterion]
+        if math.isnan(ma) or math.isnan(mb) or ma == mb or t.rank_sum_below == t.rank_sum_above:
+            continue
+        if is_better(t.criterion, ma, mb) != t.a_better:
+            winner = t.a if is_better(t.criterion, ma, mb) else t.b
+            loser = t.b if winner == t.a else t.a
+            out.append(f"{LABELS[t.criterion]}: median favours {display_name(winner)}, signed ranks favour "
+                       f"{display_name(loser)}")
+    return out
 
 
 def check_claims(results_dir: str | Path, profile: str | None = None, resamples: int = DEFAULT_RESAMPLES,
@@ -135,16 +226,28 @@ def check_claims(results_dir: str | Path, profile: str | None = None, resamples:
     profile = str(config.get("profile", "unknown")) if profile is None else profile
     across = None
     if readings:
-        reading, table, tp_claims = readings[0]
+        reading, table, claim_readings = readings[0]
         across = readings_report(readings, claims, resamples, seed)
-        evaluated = across.claims[0]
+        evaluated, memo = across.claims[0], across.memos[0]
     else:
         table, own = read_view(results_dir)
-        reading, tp_claims = own.label(), tp_claims or own.tp_claims
-        evaluated = evaluate_claims(table, claims, resamples, seed, tp_claims=tp_claims)
+        reading, claim_readings = own.label(), {**own.claim_readings(), **({"tp_claims": tp_claims} if tp_claims
+                                                                           else {})}
+        memo = StatsMemo(table, resamples, seed, **claim_readings)
+        evaluated = evaluate_with(memo, claims)
+    stability = verdict_stability(claims, {c.id: c.holds for c in evaluated}, memo, subsample=True)
+    classes, class_note = image_classes({**config, "profile": profile}, table.image_ids)
+    by_class, class_sizes = {}, {}
+    for name in sorted(set(classes.values())):
+        ids = [i for i in table.image_ids if classes.get(i) == name]
+        class_sizes[name] = len(ids)
+        by_class[name] = evaluate_claims(table.of_images(ids), claims, resamples, seed, **memo.claim_readings)
     report = ClaimsReport(str(results_dir), profile, len(table), len(table.image_ids), table.methods, resamples,
-                          seed, evaluated, toy_checks() if toys else [], strict, tp_claims, reading,
-                          readings=across)
+                          seed, evaluated, toy_checks() if toys else [], strict, memo.tp_claims, reading,
+                          readings=across, provenance=provenance({**config, "profile": profile},
+                                                                 len(table.image_ids)),
+                          stability=stability, by_class=by_class, class_note=class_note,
+                          class_sizes=class_sizes)
     if write:
         atomic_write_json(results_dir / "claims.json", finite_json(report.to_dict()))
         atomic_write_text(results_dir / "claims.md", report.to_markdown())
@@ -167,25 +270,33 @@ def _significant(c: Claim) -> str:
     return {None: "", True: "yes", False: "no"}[c.significant]
 
 
+def claimed_effect(c: Claim, effect_better: float) -> float:
+    """A test's rank-biserial in the report's one sign convention: positive supports the claim (the claimed
+    method better, or for a claim that a method does worse, worse)."""
+    return -effect_better if c.values.get("worse") else effect_better
+
+
 def _tests_table(c: Claim) -> list[str]:
-    rows = [[t.label_a, t.label_b, t.n_pairs, t.dropped, fmt(t.median_difference), fmt(t.rank_biserial),
-             fmt_p(p), fmt_p(adj), fmt_p(t.p_value)]
+    rows = [[t.label_a, t.label_b, t.n_pairs, t.dropped, fmt(t.median_difference),
+             fmt(claimed_effect(c, t.effect_better)), fmt_p(p), fmt_p(adj), fmt_p(t.p_value)]
             for t, p, adj in zip(c.tests, c.family_p or [float("nan")] * len(c.tests),
                                  c.adjusted_p or [float("nan")] * len(c.tests))]
-    rows += [[t.label_a, t.label_b, t.n_pairs, t.dropped, fmt(t.median_difference), fmt(t.rank_biserial),
-              f"{fmt_p(t.p_lower)} (a lower)", "outside the family", fmt_p(t.p_value)] for t in c.extra_tests]
-    return md_table(["a", "b", "pairs", "dropped", "median(a - b)", "r", "p (one-sided)", "Holm p",
-                     "p (two-sided)"], rows)
+    rows += [[t.label_a, t.label_b, t.n_pairs, t.dropped, fmt(t.median_difference),
+              fmt(claimed_effect(c, t.effect_better)), f"{fmt_p(t.p_better)} (a better)", "outside the family",
+              fmt_p(t.p_value)] for t in c.extra_tests]
+    return md_table(["a", "b", "pairs", "dropped", "median(a - b)", "r (> 0 supports the claim)",
+                     "p (one-sided)", "Holm p", "p (two-sided)"], rows)
 
 
 def _values_lines(c: Claim) -> list[str]:
     """The numbers of the rules whose evidence is not a table of medians and tests."""
     v = c.values
     if "comparisons" in v:  # not_better
-        return md_table(["criterion", "a", "b", "r in a's favour", "upper 95% bound", "p (H0: r >= margin)",
-                         "Holm p"],
+        return md_table(["criterion", "a", "b", "r in a's favour", "one-sided 95% upper bound (decides)",
+                         "bootstrap upper bound", "inside +-margin", "p (H0: r >= margin)", "Holm p"],
                         [[LABELS[r["criterion"]], display_name(r["a"]), display_name(r["b"]), fmt(r["r_better"]),
-                          fmt(r["r_better_upper"]), fmt_p(r["p_margin"]), fmt_p(r["adjusted_p_margin"])]
+                          fmt(r["r_better_bound"]), fmt(r["r_better_upper"]), "yes" if r["equivalent"] else "no",
+                          fmt_p(r["p_margin"]), fmt_p(r["adjusted_p_margin"])]
                          for r in v["comparisons"]]) + [
             "", f"Literal reading (no one-sided Wilcoxon test of 'better' significant after Holm): "
                 f"{'holds' if v['wilcoxon_better_none_significant'] else 'does not hold'}."]
@@ -208,27 +319,95 @@ def _values_lines(c: Claim) -> list[str]:
     return []
 
 
+def _stability_text(report: ClaimsReport, claim_id: str) -> str:
+    st = report.stability.get(claim_id)
+    if st is None or math.isnan(st.share):
+        return ""
+    smallest = st.smallest_stable
+    where = (f"stable from {smallest} images" if smallest is not None
+             else f"not stable at {report.num_images} images")
+    return f"{st.share:.0%} ({where})"
+
+
+def _class_cells(report: ClaimsReport, claim_id: str) -> list[str]:
+    return [verdict(next(c for c in claims if c.id == claim_id).holds) for claims in report.by_class.values()]
+
+
+def _provenance_lines(report: ClaimsReport) -> list[str]:
+    if report.provenance is None:
+        return ["The run's config.json is missing: the model and data these verdicts rest on are unknown.", ""]
+    return ["## What these verdicts rest on", "", *report.provenance.lines(), ""]
+
+
+def _conventions(report: ClaimsReport) -> list[str]:
+    return [
+        f"Medians over images with NaN rows dropped; 95% CI: percentile bootstrap of the median, "
+        f"{report.resamples} resamples, seed {report.seed}. {_direction_sentence(report.claims)} Verdicts are "
+        "decided by the medians (ranks, IQRs, effect-size bounds or per-image winners where the rule says so). A "
+        f"claim whose compared methods have fewer than {MIN_IMAGES} finite values on one of its criteria is NOT "
+        "TESTABLE.",
+        "**One sign convention for every effect size: r > 0 supports the claim** (the matched-pairs rank-biserial "
+        "correlation of the paired Wilcoxon signed-rank test by image, turned to the claimed direction). Multiple "
+        f"comparisons: Holm within each claim's family (every test the claim makes), alpha {ALPHA}; *significant* "
+        "means the Holm-adjusted tests support the claim as its rule says.",
+        f"**Stability**: the share of {report.resamples} bootstrap resamples of the images (seed {report.seed}) "
+        "whose verdict is the same as on all images, and the smallest number of images from which on it is the "
+        f"same in at least {STABLE:.0%} of resamples (m-out-of-n bootstrap at {MIN_IMAGES}, {2 * MIN_IMAGES}, "
+        f"{4 * MIN_IMAGES}, ... images).", ""]
+
+
 def _markdown(report: ClaimsReport) -> str:
     lines = [
         f"# {TITLE}", "",
-        f"Results: `{report.results_dir}` (profile **{report.profile}**, reading **{report.reading}**, "
-        f"tp_claims={report.tp_claims}), {report.num_rows} rows, {report.num_images} images, methods: "
-        f"{', '.join(display_name(m) for m in report.methods)}.",
-        f"Medians over images with NaN rows dropped; 95% CI: percentile bootstrap of the median, "
-        f"{report.resamples} resamples, seed {report.seed}. {_direction_sentence(report.claims)} Verdicts are "
-        "decided by the medians (ranks, IQRs, effect sizes or per-image winners where the rule says so).",
-        "Paired tests: Wilcoxon signed-rank by image, one-sided in the claimed direction; effect size: matched-pairs "
-        "rank-biserial r = (R_below - R_above) / (R_below + R_above), the signed-rank sums of the images where a is "
-        "below / above b, so **r > 0 means a is lower than b** (better when lower is better). Multiple "
-        f"comparisons: Holm within each claim's family (every test the claim makes), alpha {ALPHA}; *significant* "
-        "means the Holm-adjusted tests support the claim as its rule says.", "",
+        f"Results: `{report.results_dir}` (profile **{report.profile}**, reading **{report.reading}**), "
+        f"{report.num_rows} rows, {report.num_images} images, methods: "
+        f"{', '.join(display_name(m) for m in report.methods)}.", "",
+        *_provenance_lines(report), *_conventions(report),
     ]
-    lines += md_table(["claim", "lines", "verdict", "significant", "detail"],
-                      [[f"`{c.id}`", c.lines, verdict(c.holds), _significant(c), c.detail] for c in report.claims] +
-                      [[f"`{t.id}` (toy)", "", verdict(t.holds), "", t.statement] for t in report.toys])
+    groups = report.statements()
+    counts = {w: sum(g.verdict == w for g in groups) for w in ("holds", "partly", "does not hold", "not testable")}
+    lines += ["## The paper's statements", "",
+              f"**{counts['holds']} of {len(groups)} statements of the paper hold** on this run ({counts['partly']} "
+              f"partly, {counts['does not hold']} do not, {counts['not testable']} not testable). A statement "
+              "tested two ways has a row per test; the project's inferences are listed after the statements and "
+              "not counted.", ""]
+    class_names = list(report.by_class)
+    header = ["statement", "claim", "lines", "verdict", "significant", "stability", *(f"class {n}" for n in
+                                                                                      class_names), "detail"]
+    rows = []
+    for g in groups:
+        for k, c in enumerate(g.claims):
+            rows.append([f"`{g.group}`" if k == 0 else "", f"`{c.id}`", c.lines, report.verdict_text(c),
+                         _significant(c), _stability_text(report, c.id), *_class_cells(report, c.id), c.detail])
     for c in report.claims:
-        lines += ["", f"## `{c.id}`: {verdict(c.holds)}", "", f"> {c.paper}", "",
-                  f"({c.lines}; {c.ref}; rule `{c.rule}`)", "", f"Tested: {c.statement}.", ""]
+        if c.inferred:
+            rows.append(["(project's inference)", f"`{c.id}`", c.lines, report.verdict_text(c), _significant(c),
+                         _stability_text(report, c.id), *_class_cells(report, c.id), c.detail])
+    rows += [["(toy)", f"`{t.id}`", "", verdict(t.holds), "", "", *([""] * len(class_names)), t.statement]
+             for t in report.toys]
+    lines += md_table(header, rows)
+    if class_names:
+        split = [c.id for c in report.claims if c.holds is not None
+                 and any(next(x for x in cs if x.id == c.id).holds != c.holds for cs in report.by_class.values())]
+        lines += ["", f"Per-class verdicts: each claim re-tested on the images of one class alone (classes of "
+                      f"{', '.join(f'{n} {report.class_sizes[n]}' for n in class_names)} images). "
+                      + (f"The class verdicts differ from the pooled one for {len(split)} claims: "
+                         f"{', '.join(f'`{i}`' for i in split)}." if split else
+                         "Every class gives the pooled verdict.")]
+    elif report.class_note:
+        lines += ["", f"Per-class verdicts not reported: {report.class_note}."]
+    flagged = [c.id for c in report.claims if report.other_model(c.id)]
+    if flagged:
+        lines += ["", f"*About another model*: {len(flagged)} claims state the paper's VGG16 / ImageNet ranking "
+                      f"({', '.join(f'`{i}`' for i in flagged)}); this run tests them on another model, so their "
+                      "verdicts say how these methods rank here, not whether the paper measured its ranking right."]
+    for c in report.claims:
+        lines += ["", f"## `{c.id}`: {report.verdict_text(c)}", "", f"> {c.paper}", "",
+                  f"({c.lines}; {c.ref}; rule `{c.rule}`" + ("; the project's inference, not a statement of the "
+                                                            "paper" if c.inferred else "") + ")", "",
+                  f"Tested: {c.statement}.", ""]
+        if report.other_model(c.id):
+            lines += [f"About another model: {report.other_model(c.id)}.", ""]
         if c.stats:
             lines += md_table(
                 ["criterion", "method", "n", "NaN dropped", "median", "95% CI", "q1", "q3", "IQR"],
@@ -239,9 +418,14 @@ def _markdown(report: ClaimsReport) -> str:
             lines += _tests_table(c) + [""]
         if _values_lines(c):
             lines += _values_lines(c) + [""]
-        lines.append(f"Result: {c.detail}" + (f" (significant: {_significant(c)})." if c.significant is not None
-                                               else "."))
-    lines += ["", "## Claims that cannot be tested", ""]
+        disagree = median_test_disagreements(c)
+        if disagree:
+            lines += [f"Medians and paired Wilcoxon tests disagree on {len(disagree)} pair(s): "
+                      + "; ".join(disagree) + ".", ""]
+        stable = _stability_text(report, c.id)
+        lines.append(f"Result: {c.detail}" + (f" (significant: {_significant(c)})" if c.significant is not None
+                                               else "") + (f"; stability {stable}." if stable else "."))
+    lines += ["", "## Statements that cannot be tested", ""]
     lines += md_table(["claim", "lines", "quote", "why not"],
                       [[f"`{u.id}` ({u.ref})", u.lines, u.paper, u.reason] for u in report.not_testable])
     if report.toys:
@@ -254,6 +438,12 @@ def _markdown(report: ClaimsReport) -> str:
     failed = report.failed
     lines += ["", f"**{len(failed)} of {len(report.claims) + len(report.toys)} checks do not hold"
               + (f": {', '.join(failed)}**" if failed else "**")]
+    lines += ["", "## Each reading argued from both sides", "",
+              "Every default is a decision; the other side's strongest argument stands beside it "
+              "(docs/criteria.md and docs/methods.md give the paper's lines in full).", ""]
+    lines += md_table(["setting", "default", "why the default", "the other side's strongest case"],
+                      [[f"`{name}`", f"`{value}`", why, against] for name, value, why, against in case_rows()])
     if report.readings is not None:
         lines += ["", report.readings.to_markdown().rstrip("\n")]
     return "\n".join(lines) + "\n"
+

@@ -25,7 +25,9 @@ Verdict and significance, the same for every rule:
   its own). ``significant`` is True when the claimed pattern is supported by the Holm-adjusted tests (each rule
   says which), ``None`` for a rule with no inferential form.
 
-A claim whose methods are not all in the table is not testable (``holds`` is ``None``). A new claim is a new
+A verdict needs data: a claim is NOT TESTABLE (``holds`` is ``None``, the reason in ``detail``) when one of its
+methods is missing from the table, or has fewer than :data:`MIN_IMAGES` finite values on one of its criteria (e.g.
+Grad-CAM's TPS where every map is empty: ``n = 0``). A new claim is a new
 record; a new kind of claim is a function ``(spec, memo) -> Outcome`` registered with :func:`rule`.
 """
 
@@ -36,11 +38,18 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from repro.claims.paired import ALPHA, PairedTest, all_rejected, holm
 from repro.claims.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, MethodStats, StatsMemo
-from repro.readings import DEFAULTS
 from repro.vocabulary import ATTRIBUTION_METHODS, CRITERION_LABELS, LOWER_IS_BETTER, display_name
 
 if TYPE_CHECKING:
     from repro.results import ResultsTable
+
+
+MIN_IMAGES = 10
+"""The fewest images with a finite value, per compared method and criterion, on which a claim is tested: below it
+the claim is NOT TESTABLE. Why 10: a claim's family holds up to 24 one-sided tests (a method against six others on
+four criteria), and with Holm at alpha 0.05 the first must reach 0.05 / 24 = 0.0021; the smallest p-value a
+signed-rank test of ``n`` pairs can give is ``2^-n``, below 0.0021 from ``n = 9`` on. Ten images is the first round
+number at which every family of the report can be significant at all."""
 
 
 @dataclass
@@ -74,6 +83,10 @@ class Claim(Outcome):
     lines: str = ""
     ref: str = ""
     rule: str = ""
+    group: str = ""
+    """The paper statement this claim tests (:attr:`ClaimSpec.group`)."""
+    inferred: bool = False
+    """A test the project infers, not a statement of the paper (:attr:`ClaimSpec.inferred`)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,10 @@ class ClaimSpec:
         params: rule-specific settings (names declared by the rule).
         lines: where the sentence is in ``paper.txt`` (``"L813-815"``).
         ref: the claim's label in the claims inventory (``"C1a"``), and notes.
+        group: the paper statement the record tests (default: its ``id``). A statement tested two ways (with and
+            without "significantly") is two records of one group: the report counts statements, not records.
+        inferred: the record is the project's inference from the text, not a statement of the paper; the report
+            shows it apart and does not count it among the paper's statements.
     Raises:
         ValueError: unknown rule or criterion, a criteria count or a setting the rule does not take, a method
             both among ``winners`` and ``others``, or an empty group where the rule compares groups.
@@ -145,8 +162,12 @@ class ClaimSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     lines: str = ""
     ref: str = ""
+    group: str = ""
+    inferred: bool = False
 
     def __post_init__(self) -> None:
+        if not self.group:
+            object.__setattr__(self, "group", self.id)
         if self.others is None:
             object.__setattr__(self, "others", tuple(m for m in ATTRIBUTION_METHODS if m not in self.winners))
         if self.rule not in RULES:
@@ -178,36 +199,66 @@ def evaluate_claim(spec: ClaimSpec, memo: StatsMemo) -> Claim:
     A rule that chooses between readings (:attr:`Rule.resolve`) is first replaced by the record it resolves to
     under ``memo``'s settings; the claim's ``statement`` and ``rule`` are then that record's.
     """
+    spec = resolved(spec, memo)
+    outcome = _untestable(spec, memo) or RULES[spec.rule].evaluate(spec, memo)
+    return Claim(**vars(outcome), id=spec.id, paper=spec.paper, statement=spec.statement, lines=spec.lines,
+                 ref=spec.ref, rule=spec.rule, group=spec.group, inferred=spec.inferred)
+
+
+def resolved(spec: ClaimSpec, memo: StatsMemo) -> ClaimSpec:
+    """The record evaluated for ``spec`` under ``memo``'s claim readings (a rule that chooses between readings,
+    :attr:`Rule.resolve`, replaced by the record it stands for)."""
     while RULES[spec.rule].resolve is not None:
         spec = RULES[spec.rule].resolve(spec, memo)
+    return spec
+
+
+def compared_methods(spec: ClaimSpec, memo: StatsMemo) -> list[str]:
+    """The methods a record compares: its ``winners`` and ``others``, or for a rule over every method (``others``
+    empty) the attribution methods of the table, baselines excluded."""
+    from repro.vocabulary import BASELINES
+
+    named = [*spec.winners, *spec.others]
+    return named if spec.others else [*named, *(m for m in memo.table.methods
+                                                if m not in BASELINES and m not in named)]
+
+
+def _untestable(spec: ClaimSpec, memo: StatsMemo) -> Outcome | None:
+    """The not-testable outcome of a record whose methods are missing or have fewer than :data:`MIN_IMAGES`
+    finite values on one of its criteria, else ``None``."""
     missing = memo.missing([*spec.winners, *spec.others])
     if missing:
-        outcome = Outcome(None, f"not testable: method(s) {', '.join(missing)} missing from the table")
-    else:
-        outcome = RULES[spec.rule].evaluate(spec, memo)
-    return Claim(**vars(outcome), id=spec.id, paper=spec.paper, statement=spec.statement, lines=spec.lines,
-                 ref=spec.ref, rule=spec.rule)
+        return Outcome(None, f"not testable: method(s) {', '.join(missing)} missing from the table")
+    criteria = list(dict.fromkeys(c for pair in spec.params.get("pairs", ()) for c in pair)) or spec.criteria
+    stats = [s for c in criteria for s in memo.stats(c, compared_methods(spec, memo)).values()]
+    short = [f"{display_name(s.method)} has {s.n} finite {CRITERION_LABELS[s.criterion]} value(s)"
+             for s in stats if s.n < MIN_IMAGES]
+    if short:
+        return Outcome(None, f"not testable: {'; '.join(short)} (at least {MIN_IMAGES} images needed)", stats=stats)
+    return None
 
 
 def evaluate_claims(table: "ResultsTable", claims: Sequence[ClaimSpec] | None = None,
-                    resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED, *,
-                    tp_claims: str = DEFAULTS["tp_claims"]) -> list[Claim]:
+                    resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED, **claim_readings: str
+                    ) -> list[Claim]:
     """Every record of ``claims`` (default: :data:`repro.claims.section42.CLAIMS`) over ``table``, sharing one
     :class:`~repro.claims.stats.StatsMemo`.
 
     Args:
         table: the one-row-per-(image, method) table of one reading.
-        tp_claims: reading of the proportionality claims of Section 4.2, ``"between"`` (methods against methods)
-            or ``"within"`` (each method's TPN rank against its TPS rank), see :mod:`repro.claims.within`.
+        claim_readings: the readings of :data:`repro.readings.CLAIM_READINGS`: ``tp_claims`` (the proportionality
+            claims of Section 4.2, ``"between"`` methods against methods or ``"within"`` each method's TPN rank
+            against its TPS rank, :mod:`repro.claims.within`) and ``relative_claims`` ("relatively better":
+            ``"all"`` or ``"most"``, :mod:`repro.claims.between`).
     Raises:
-        ValueError: two records with the same id, or an unknown ``tp_claims``.
+        ValueError: two records with the same id, or an unknown claim reading.
     """
-    return evaluate_with(StatsMemo(table, resamples, seed, tp_claims=tp_claims), claims)
+    return evaluate_with(StatsMemo(table, resamples, seed, **claim_readings), claims)
 
 
 def evaluate_with(memo: StatsMemo, claims: Sequence[ClaimSpec] | None = None) -> list[Claim]:
     """:func:`evaluate_claims` with a given memo (its table and settings), e.g. one shared by two readings of the
-    same table (:meth:`~repro.claims.stats.StatsMemo.with_tp_claims`)."""
+    same table (:meth:`~repro.claims.stats.StatsMemo.with_claim_readings`)."""
     if claims is None:
         from repro.claims.section42 import CLAIMS as claims
     ids = [c.id for c in claims]

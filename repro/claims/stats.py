@@ -9,7 +9,8 @@ per-image ranks, and the memo the claims of one evaluation share.
 * :func:`per_image_ranks`: each method's rank among the compared methods on each image (1 = best, ties averaged),
   which makes a method's standing on two criteria comparable (within-method claims).
 * :class:`StatsMemo`: the per-table cache the claims of one evaluation share, and the evaluation's settings
-  (bootstrap ``resamples`` and ``seed``; ``tp_claims``, the reading of the proportionality claims). Every
+  (bootstrap ``resamples`` and ``seed``; the claim readings, e.g. ``tp_claims``, the reading of the proportionality
+  claims). Every
   bootstrap is seeded with the same seed, so a cached entry is exactly what recomputing it would give.
 
 Columns: the criteria of ``results.csv`` and the derived ``neg_s_ord`` (``-S-Ord``).
@@ -25,7 +26,7 @@ import numpy as np
 
 from repro.claims.paired import ALPHA, LOWER_IS_BETTER_ALL, PairedTest, signed_rank
 from repro.errors import ReproError
-from repro.readings import READINGS
+from repro.readings import CLAIM_READINGS, DEFAULTS, READINGS
 from repro.results import ResultsTable
 
 __all__ = ["ALPHA", "DEFAULT_RESAMPLES", "DEFAULT_SEED", "MethodStats", "StatsMemo", "bootstrap_iqr_ci",
@@ -180,24 +181,40 @@ class StatsMemo:
     Args:
         table: the one-row-per-(image, method) table of one reading.
         resamples, seed: bootstrap settings.
-        tp_claims: the reading of the proportionality claims, ``"between"`` or ``"within"``
-            (:data:`repro.readings.READINGS`).
+        claim_readings: the readings of :data:`repro.readings.CLAIM_READINGS` (``tp_claims="within"``,
+            ``relative_claims="most"``); the others keep their defaults.
     """
 
     def __init__(self, table: ResultsTable, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
-                 tp_claims: str = READINGS["tp_claims"][0]):
-        if tp_claims not in READINGS["tp_claims"]:
-            raise ValueError(f"tp_claims must be one of {', '.join(READINGS['tp_claims'])}, got {tp_claims!r}")
-        self.table, self.resamples, self.seed, self.tp_claims = table, resamples, seed, tp_claims
+                 **claim_readings: str):
+        unknown = set(claim_readings) - set(CLAIM_READINGS)
+        if unknown:
+            raise ValueError(f"unknown claim reading(s) {sorted(unknown)}; choose from {', '.join(CLAIM_READINGS)}")
+        readings = {**{name: DEFAULTS[name] for name in CLAIM_READINGS}, **claim_readings}
+        for name, value in readings.items():
+            if value not in READINGS[name]:
+                raise ValueError(f"{name} must be one of {', '.join(READINGS[name])}, got {value!r}")
+        self.table, self.resamples, self.seed = table, resamples, seed
+        self.claim_readings: dict[str, str] = readings
         self._stats: dict[tuple[str, str], MethodStats] = {}
         self._pivots: dict[str, Pivot] = {}
         self._ranks: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self._tests: dict[tuple, PairedTest] = {}
 
-    def with_tp_claims(self, tp_claims: str) -> "StatsMemo":
-        """A memo of the same table and bootstrap settings with another ``tp_claims``, sharing every cache (the
-        numbers do not depend on ``tp_claims``)."""
-        other = StatsMemo(self.table, self.resamples, self.seed, tp_claims)
+    @property
+    def tp_claims(self) -> str:
+        """The reading of the proportionality claims (:data:`repro.readings.READINGS`)."""
+        return self.claim_readings["tp_claims"]
+
+    @property
+    def relative_claims(self) -> str:
+        """The reading of "relatively better" (:data:`repro.readings.READINGS`)."""
+        return self.claim_readings["relative_claims"]
+
+    def with_claim_readings(self, **claim_readings: str) -> "StatsMemo":
+        """A memo of the same table and bootstrap settings with other claim readings, sharing every cache (the
+        numbers do not depend on how the claims read them)."""
+        other = StatsMemo(self.table, self.resamples, self.seed, **{**self.claim_readings, **claim_readings})
         other._stats, other._pivots, other._ranks, other._tests = self._stats, self._pivots, self._ranks, self._tests
         return other
 

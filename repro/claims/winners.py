@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import numpy as np
+
 from repro.results import ResultsTable
 from repro.vocabulary import best_method
 
@@ -63,6 +65,41 @@ def per_image_winners(table: ResultsTable, methods: Sequence[str]) -> tuple[list
         keep = [j for j, m in enumerate(cols) if m in methods]
         out[criterion] = [best_method({cols[j]: row[j] for j in keep}, criterion, exclude=()) for row in matrix]
     return ids, out
+
+
+def winner_codes(table: ResultsTable, methods: Sequence[str]) -> dict[str, np.ndarray]:
+    """:func:`per_image_winners` as integer arrays: per criterion, ``(images,)`` the index into ``methods`` of each
+    image's winner, ``-1`` where no method has a finite value."""
+    _, winners = per_image_winners(table, methods)
+    position = {m: i for i, m in enumerate(methods)}
+    return {c: np.array([-1 if w is None else position[w] for w in ws], dtype=np.int64) for c, ws in winners.items()}
+
+
+def same_winner_shares(codes: dict[str, np.ndarray], n_methods: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The share of drawn images whose winners of a necessity criterion and of a sufficiency criterion are the same
+    method, and the share expected if the two winners were independent, each averaged over the four pairs
+    (:data:`NECESSITY` x :data:`SUFFICIENCY`), for each sample of ``idx`` (``(B, m)`` image indices; only images
+    with a winner on every criterion count). Expected: ``sum_m p_a(m) p_b(m)`` from the sample's win shares.
+
+    Returns:
+        ``(observed, expected)``, each ``(B,)``; NaN where a sample has no image with four winners.
+    """
+    valid = np.all([codes[c] >= 0 for c in (*NECESSITY, *SUFFICIENCY)], axis=0)[idx]
+    count = valid.sum(axis=1)
+    observed, expected = np.zeros(idx.shape[0]), np.zeros(idx.shape[0])
+
+    def shares(criterion: str) -> np.ndarray:  # (B, methods)
+        onehot = (codes[criterion][idx][..., None] == np.arange(n_methods)) & valid[..., None]
+        return onehot.sum(axis=1) / np.maximum(count, 1)[:, None]
+
+    for a in NECESSITY:
+        for b in SUFFICIENCY:
+            same = (codes[a][idx] == codes[b][idx]) & valid
+            observed += same.sum(axis=1) / np.maximum(count, 1)
+            expected += (shares(a) * shares(b)).sum(axis=1)
+    pairs = len(NECESSITY) * len(SUFFICIENCY)
+    missing = np.where(count > 0, 1.0, np.nan)
+    return observed / pairs * missing, expected / pairs * missing
 
 
 def winner_frequencies(table: ResultsTable, methods: Sequence[str]) -> WinnerFrequencies:

@@ -8,7 +8,7 @@ applies, the others skipped with one line each saying why; a method asked for by
 command before any work), then records the resolved settings in ``config.json`` (the methods, Grad-CAM's layer, the
 input size and the model's identity) and ``support.json`` (what runs, what was skipped and why). Its claims
 report leaves out the claims about VGG16 / ImageNet rankings (:data:`repro.claims.section42.VGG16_SPECIFIC`),
-listed as not applicable.
+tested and flagged "about another model".
 """
 
 from __future__ import annotations
@@ -171,9 +171,7 @@ def run(args: argparse.Namespace) -> int:
 
 def finish(out: Path, results: Path, profile: str) -> int:
     """Figures and claims (with the readings table over every reading the run holds), redone only when
-    ``results.csv`` changed (a finished run re-run is a no-op). On the custom profile the claims about VGG16 /
-    ImageNet rankings are listed as not applicable instead of tested
-    (:func:`repro.claims.section42.applicable_claims`)."""
+    ``results.csv`` changed (a finished run re-run is a no-op)."""
     from repro.figures import draw_all
     from repro.io import atomic_write_text
     from repro.results import reading_views
@@ -192,22 +190,10 @@ def finish(out: Path, results: Path, profile: str) -> int:
 
 
 def claims_report(out: Path, profile: str | None, write: bool = True, **options):
-    """:func:`repro.claims.check_claims` over the claims that apply to ``profile`` (a custom profile lists the
-    VGG16/ImageNet rankings as not applicable, :func:`repro.claims.section42.applicable_claims`), written to
-    ``claims.md`` / ``claims.json`` when ``write``. ``options`` go to ``check_claims`` (``readings``, ``strict``...)."""
+    """:func:`repro.claims.check_claims` over every claim (on a profile other than ``paper`` the claims about the
+    VGG16 / ImageNet ranking are tested and flagged *about another model*,
+    :func:`repro.claims.section42.about_another_model`), written to ``claims.md`` / ``claims.json`` when ``write``.
+    ``options`` go to ``check_claims`` (``readings``, ``strict``...)."""
     from repro.claims import check_claims
-    from repro.claims.section42 import applicable_claims
-    from repro.claims.text import finite_json
-    from repro.io import atomic_write_json, atomic_write_text, read_json
 
-    if profile is None:
-        config = out / "config.json"
-        profile = str(read_json(config).get("profile", "unknown")) if config.is_file() else "unknown"
-    claims, not_applicable = applicable_claims(profile)
-    report = check_claims(out, profile, claims=claims, write=write and not not_applicable, **options)
-    if not_applicable:
-        report.not_testable = [*report.not_testable, *not_applicable]
-        if write:
-            atomic_write_json(out / "claims.json", finite_json(report.to_dict()))
-            atomic_write_text(out / "claims.md", report.to_markdown())
-    return report
+    return check_claims(out, profile, write=write, **options)

@@ -10,7 +10,7 @@
 * :mod:`repro.criteria.pairs`: the (image, map, target) pairs of a call, one engine pass, their criteria;
 * :mod:`repro.criteria.result`: the result records :class:`CriteriaResult`, :class:`ImageCurves`, :class:`Curve`;
 * :mod:`repro.criteria.api`: :func:`evaluate` / :func:`evaluate_methods` / :func:`evaluate_scores` (the records
-  and the NaN reasons are importable from it too).
+  and the reasons, NaN and flags, are importable from it too).
 
 Usage::
 
@@ -24,15 +24,17 @@ Usage::
 """
 
 from repro.criteria.adaptive import ADAPTIVE, DEFAULT_TOL
-from repro.criteria.api import (OUTPUT_SCORE, REASON_NO_POSITIVE, REASON_Y0, CriteriaResult, Curve, ImageCurves,
-                                evaluate, evaluate_methods, evaluate_scores, model_scores)
+from repro.criteria.api import (OUTPUT_SCORE, REASON_NO_POSITIVE, REASON_R_CLIPPED, REASON_R_PRIME_CLIPPED,
+                                REASON_Y0, CriteriaResult, Curve, ImageCurves, evaluate, evaluate_methods,
+                                evaluate_scores, model_scores, nan_reason)
 from repro.criteria.orders import (ordering_counts, pixel_scores, positive_order, rank_map, share_axis,
                                    share_counts)
 from repro.criteria.scores import (area_between, at_every_count, n_ord, necessity_ratio, s_ord, sufficiency_ratio,
                                    tpn, tps)
 
 __all__ = [
-    "ADAPTIVE", "DEFAULT_TOL", "OUTPUT_SCORE", "REASON_NO_POSITIVE", "REASON_Y0", "CriteriaResult", "Curve", "ImageCurves", "evaluate",
+    "ADAPTIVE", "DEFAULT_TOL", "OUTPUT_SCORE", "REASON_NO_POSITIVE", "REASON_Y0", "REASON_R_CLIPPED",
+    "REASON_R_PRIME_CLIPPED", "nan_reason", "CriteriaResult", "Curve", "ImageCurves", "evaluate",
     "evaluate_methods", "evaluate_scores", "model_scores",
     "ordering_counts", "pixel_scores", "positive_order", "rank_map", "share_axis", "share_counts",
     "area_between", "at_every_count", "n_ord", "necessity_ratio", "s_ord", "sufficiency_ratio", "tpn", "tps",

@@ -52,7 +52,9 @@ Usage (data positional, every setting by keyword)::
 Where the work is done (every name below stays importable from here and from :mod:`repro.criteria`):
 
 * :mod:`repro.criteria.result`: the records :class:`CriteriaResult`, :class:`ImageCurves`, :class:`Curve`, the NaN
-  reasons :data:`REASON_NO_POSITIVE` / :data:`REASON_Y0` and :data:`OUTPUT_SCORE`;
+  reasons :data:`REASON_NO_POSITIVE` / :data:`REASON_Y0`, the flags of a finite TPN / TPS with a ~0 penalty
+  :data:`REASON_R_CLIPPED` / :data:`REASON_R_PRIME_CLIPPED` (:func:`nan_reason` tells NaN reasons from flags) and
+  :data:`OUTPUT_SCORE`;
 * :mod:`repro.criteria.pairs`: map sets flattened into (image, map, target) pairs, image_index and targets checked,
   one engine pass, the criteria of every pair from the engine's outputs;
 * :mod:`repro.criteria.queries`: pi+ and the counts of each pair, the deduplicated engine queries and the forwards
@@ -71,14 +73,15 @@ import numpy as np
 from repro.criteria import orders, scores
 from repro.criteria.curves import LOGIT_PROBABILITY, LOGIT_PROBABILITY_COLUMNS, OUTPUT
 from repro.criteria.pairs import run_pairs, run_sets
-from repro.criteria.result import (OUTPUT_SCORE, REASON_NO_POSITIVE, REASON_Y0, CriteriaResult, Curve,
-                                   ImageCurves)
+from repro.criteria.result import (OUTPUT_SCORE, REASON_NO_POSITIVE, REASON_R_CLIPPED, REASON_R_PRIME_CLIPPED,
+                                   REASON_Y0, CriteriaResult, Curve, ImageCurves, nan_reason)
 from repro.models import ImageModel, score_function
 from repro.models.core import has_logit_and_probability
 
 __all__ = [
     "evaluate", "evaluate_methods", "evaluate_scores", "model_scores",
     "CriteriaResult", "ImageCurves", "Curve", "OUTPUT_SCORE", "REASON_NO_POSITIVE", "REASON_Y0",
+    "REASON_R_CLIPPED", "REASON_R_PRIME_CLIPPED", "nan_reason",
 ]
 
 

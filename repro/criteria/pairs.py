@@ -12,7 +12,8 @@
   (:mod:`repro.criteria.scores`). Every criterion uses every point of the curve it reads: N-Ord and S-Ord average
   eq. 3 / eq. 4 over ALL counts ``m = 0..M`` of the curve interpolated linearly in ``m`` between evaluated counts;
   TPN and TPS interpolate linearly in ``k``. ``M = 0`` makes all four NaN (:data:`REASON_NO_POSITIVE`), ``y0 <= 0``
-  TPN and TPS (:data:`REASON_Y0`).
+  TPN and TPS (:data:`REASON_Y0`); a finite TPN (TPS) whose penalty ``r`` (``r'``) is ~0 is flagged
+  (:func:`repro.criteria.result.pair_reason`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from repro.criteria.adaptive import ADAPTIVE
 from repro.criteria.curves import ADD, QUERY_FIELDS, REMOVE, get_engine
 from repro.criteria.errors import BOUND_FIELDS, ERROR_FIELDS, CurveSamples, pair_errors
 from repro.criteria.queries import PairCounts, pair_orders, plan_queries
-from repro.criteria.result import REASON_NO_POSITIVE, REASON_Y0, CriteriaResult, Curve, ImageCurves
+from repro.criteria.result import REASON_NO_POSITIVE, CriteriaResult, Curve, ImageCurves, pair_reason
 from repro.models import ImageModel, top1_targets
 
 
@@ -221,7 +222,8 @@ def criteria_result(shapes: list[tuple[int, np.ndarray, np.ndarray]], samples: l
             res[name][p] = value
         for name, value in pair_errors(M, k_top, k_bot, sample, y0, yb, eps)._asdict().items():
             res[name][p] = value
-        reasons.append(REASON_Y0 if y0 <= 0 else "")
+        reasons.append(pair_reason(M, y0, scores.necessity_ratio(yb, float(y_rt[-1]), eps),
+                                   scores.sufficiency_ratio(float(y_at[-1]), y0, eps)))
     return CriteriaResult(**res, num_positive=np.array([s[0] for s in shapes], np.int64), reason=reasons,
                           curves=curves, image_index=image_index.astype(np.int64), targets=pair_targets.copy(),
                           steps=steps, num_forwards=num_forwards, score=score, tol=tol, rounds=rounds)

@@ -3,7 +3,11 @@
 One :class:`CriteriaResult` holds the criteria of ``P`` (image, map) pairs under one score, arrays of shape
 ``(P,)``; row ``i`` explains image ``image_index[i]`` for class ``targets[i]``, and ``curves[i]`` holds the six
 curves the four criteria of that row come from (raw model outputs, no clipping). A NaN criterion is never silent:
-``reason[i]`` says why (:data:`REASON_NO_POSITIVE`, :data:`REASON_Y0`), and is ``""`` when all four are numbers.
+``reason[i]`` says why (:data:`NAN_REASONS`: :data:`REASON_NO_POSITIVE`, :data:`REASON_Y0`). Nor is a finite TPN or
+TPS whose penalty ratio is ~0 (:data:`RATIO_FLOOR`): ``reason[i]`` then names it (:data:`FLAG_REASONS`:
+:data:`REASON_R_CLIPPED`, :data:`REASON_R_PRIME_CLIPPED`; both joined by :data:`REASON_SEPARATOR`) while the four
+numbers stay what the definitions give. ``reason[i]`` is ``""`` when all four are numbers and neither ratio is ~0;
+a non-empty reason therefore does NOT mean a NaN row (:func:`nan_reason` tells the two apart).
 ``num_forwards`` is the count of model evaluations run by the whole call that produced the record (every pair and
 score of it, shared evaluations counted once), so :meth:`CriteriaResult.subset` keeps it as it is.
 """
@@ -18,9 +22,58 @@ import numpy as np
 REASON_NO_POSITIVE = "M=0: no pixel has a positive attribution score; all four criteria are NaN"
 REASON_Y0 = "y0<=0: the original output is not positive; TPN and TPS are NaN"
 
+RATIO_FLOOR: float = 1e-6
+"""Below this the penalty ``r`` (``r'``) of a finite TPN (TPS) is flagged as ~0 (:data:`FLAG_REASONS`, whose texts
+quote it).
+
+TPN is ``area / (r y0 + eps)``, so ``r < 1e-6`` makes TPN more than ~``1e6`` times ``area / y0``, the value ``r = 1``
+would give: the number then measures the penalty, not the curves. Where footnote 2's clipping sets the numerator
+to 0 (a logit ``y_b <= 0``; ``R'_M <= 0`` for ``r'``), ``r = eps / (R_M + eps)`` (with
+:data:`repro.criteria.scores.EPS_IN_NUMERATOR`; 0 under the literal form) is below ``1e-6`` for every ``R_M >= 1e-4
+= 1e6 eps``: every such row is caught unless ``R_M`` is itself ~0 (then ``r`` is near 1 and nothing is inflated).
+An unclipped ``r = y_b / R_M`` is flagged only if ``y_b`` is a millionth of ``R_M`` or less, which a probability
+reaches only by underflow; a ratio above that (a probability ``y_b ~ 1e-5`` against ``R_M <= 1``) is an ordinary
+value of the definition, not flagged."""
+
+REASON_R_CLIPPED = "r<1e-6 (y_b clipped to 0, or ~0 next to R_M): TPN = area / (r y0 + eps), over ~1e6 x area / y0"
+"""TPN is a number, but its penalty ``r`` (Definition 4, :func:`repro.criteria.scores.necessity_ratio`) is below
+:data:`RATIO_FLOOR`: mostly a logit ``y_b <= 0`` clipped to 0 by footnote 2, so ``r = eps / (R_M + eps)``."""
+REASON_R_PRIME_CLIPPED = ("r'<1e-6 (R'_M clipped to 0, or ~0 next to y0): TPS = area / (r' y0 + eps), "
+                          "over ~1e6 x area / y0")
+"""TPS is a number, but its penalty ``r'`` (Definition 6, :func:`repro.criteria.scores.sufficiency_ratio`) is below
+:data:`RATIO_FLOOR`: mostly a logit ``R'_M <= 0`` (``x_b`` with pi+ added) clipped to 0 by footnote 2."""
+NAN_REASONS: tuple[str, ...] = (REASON_NO_POSITIVE, REASON_Y0)
+"""The reasons of NaN criteria; a row has at most one, alone."""
+FLAG_REASONS: tuple[str, ...] = (REASON_R_CLIPPED, REASON_R_PRIME_CLIPPED)
+"""The reasons of finite but degenerate values, in the order they are joined; the row's numbers are to be used."""
+REASON_SEPARATOR = "; "
+"""Joins several reasons of one row (only :data:`FLAG_REASONS` combine; none of them contains it)."""
+
 OUTPUT_SCORE = "output"
 """The score key of :func:`~repro.criteria.api.evaluate_scores` for a model with one output only (a plain callable,
 a Keras model without a final softmax): its outputs as they are."""
+
+
+def pair_reason(num_positive: int, y0: float, r: float, r_prime: float) -> str:
+    """The ``reason`` of one (image, map) pair: its NaN reason, else its flags joined by :data:`REASON_SEPARATOR`,
+    else ``""``.
+
+    Args:
+        num_positive: ``M``. y0: ``f(x)`` (raw). r, r_prime: the penalties of TPN and TPS
+            (:func:`repro.criteria.scores.necessity_ratio`, :func:`~repro.criteria.scores.sufficiency_ratio`).
+    """
+    if num_positive == 0:
+        return REASON_NO_POSITIVE
+    if not y0 > 0:
+        return REASON_Y0
+    flags = [reason for reason, ratio in zip(FLAG_REASONS, (r, r_prime)) if ratio < RATIO_FLOOR]
+    return REASON_SEPARATOR.join(flags)
+
+
+def nan_reason(reason: str) -> bool:
+    """Whether a ``reason`` (of a :class:`CriteriaResult` or a ``results.csv`` row) says some criterion is NaN;
+    ``False`` for ``""`` and for the flags of finite values (:data:`FLAG_REASONS`)."""
+    return reason in NAN_REASONS
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ two piecewise-linear curves.
   ``r' = min((R'_M + eps) / (y0 + eps), 1)``. Lower is better.
 
 Footnote 2 ("we clip the scores below 0 and add a small positive number eps to the denominator") is read as:
-model outputs entering TPN/TPS (curve values, y0, y_b) are clipped below at 0, and ``eps`` is added to both
-numerator and denominator of ``r`` and ``r'`` (so ``r = 1`` whenever removing pi+ brings the output down to
-``y_b``, including ``y_b = R_M = 0``) and to the normaliser ``r * y0``. ``y0 <= 0`` is not handled here: the caller
-reports NaN (:mod:`repro.criteria.pairs`). See ``docs/criteria.md`` for every reading and its alternative.
+model outputs entering TPN/TPS (curve values, y0, y_b) are clipped below at 0, and ``eps`` is added to the
+denominators of ``r`` and ``r'`` and to the normaliser ``r * y0``, and also to the numerators of ``r`` and ``r'``:
+that last part is a named choice beyond the footnote's words, :data:`EPS_IN_NUMERATOR` (its docstring gives the
+reason and the literal alternative, which ``eps_in_numerator=False`` computes). ``y0 <= 0`` is not handled here: the
+caller reports NaN (:mod:`repro.criteria.pairs`). See ``docs/criteria.md`` for every reading and its alternative.
 
 The curves of TPN/TPS are piecewise linear in ``k`` through the evaluated points ``(k_m, R_m)``; top and bottom
 curves have different breakpoints, and :func:`area_between` integrates ``|top - bottom|`` exactly, including sign
@@ -29,6 +30,24 @@ import numpy as np
 
 EPS: float = 1e-10
 """The footnote-2 epsilon (outputs are read in float64)."""
+
+EPS_IN_NUMERATOR: bool = True
+"""Whether ``eps`` is added to the numerators of ``r`` and ``r'`` as well as to their denominators (the default of
+the ``eps_in_numerator`` argument of :func:`necessity_ratio`, :func:`sufficiency_ratio`, :func:`tpn`, :func:`tps`).
+
+Footnote 2 says only "add a small positive number eps to the denominator". ``True`` (the project's reading) gives
+``r = min((y_b + eps) / (R_M + eps), 1)`` and ``r' = min((R'_M + eps) / (y0 + eps), 1)``. Reason: Definition 4
+says "r = 1 if removing all elements in pi+ drops the score to the baseline", and with eps on both sides that holds
+for every ``y_b = R_M``, including ``y_b = R_M = 0`` (outputs clipped at 0, a logit that removing pi+ brings to 0 or
+below, the toy models). The footnote's literal form (``False``), ``r = min(y_b / (R_M + eps), 1)`` and
+``r' = min(R'_M / (y0 + eps), 1)``, gives ``r = 0 / eps = 0`` there, so ``TPN = area / (0 * y0 + eps) = area /
+eps``, about ``1e10 * area``: the map that does drop the score to the baseline would get the largest penalty.
+
+The two forms differ by ``eps / y_b`` (``r``) and ``eps / R'_M`` (``r'``) relative, i.e. nothing at float64
+resolution of outputs far from 0; they differ in kind only when the clipped ``y_b`` (``r``) or ``R'_M`` (``r'``) is
+~``eps`` or 0. For ``r'`` with ``R'_M = 0 < y0`` both are ~0: ``True`` gives ``TPS = area / (eps y0 / (y0 + eps) +
+eps)``, about ``area / (2 eps)`` for ``y0 >> eps``, ``False`` gives ``area / eps``. The project keeps ``True``, with
+which its results were computed."""
 
 
 def at_every_count(counts: np.ndarray, outputs: np.ndarray) -> np.ndarray:
@@ -58,7 +77,8 @@ def n_ord(removal_outputs: np.ndarray, yb: float) -> float:
 S_ORD_READINGS: tuple[str, ...] = ("printed", "text", "baseline")
 """The readings of eq. (4) (``docs/criteria.md``): ``printed`` ``min{R'_m, R'_M} - y0`` (the equation as printed,
 the default), ``text`` ``min{R'_m, y0} - y0`` (the sentence under it: "we include min to clip scores above the
-original output"), ``baseline`` ``min{R'_m, R'_M} - y_b`` (the mirror of eq. 3's ``- y_b``)."""
+original output", ``y0``; also the mirror of eq. 3, which subtracts and clips at ``y_b``), ``baseline``
+``min{R'_m, R'_M} - y_b`` (the printed cap, measured from the baseline output)."""
 
 
 def s_ord(adding_outputs: np.ndarray, y0: float, reading: str = "printed", yb: float | None = None) -> float:
@@ -85,16 +105,24 @@ def s_ord(adding_outputs: np.ndarray, y0: float, reading: str = "printed", yb: f
     return float(np.mean(np.minimum(r, cap) - ref))
 
 
-def necessity_ratio(yb: float, removed_all: float, eps: float = EPS) -> float:
-    """``r = min((y_b + eps) / (R_M(x, pi+) + eps), 1)`` with outputs clipped below at 0 (Definition 4)."""
+def necessity_ratio(yb: float, removed_all: float, eps: float = EPS,
+                    eps_in_numerator: bool = EPS_IN_NUMERATOR) -> float:
+    """``r = min((y_b + eps) / (R_M(x, pi+) + eps), 1)`` with outputs clipped below at 0 (Definition 4).
+
+    ``eps_in_numerator=False``: footnote 2's literal ``min(y_b / (R_M + eps), 1)`` (:data:`EPS_IN_NUMERATOR`).
+    """
     yb, rm = max(float(yb), 0.0), max(float(removed_all), 0.0)
-    return min((yb + eps) / (rm + eps), 1.0)
+    return min((yb + (eps if eps_in_numerator else 0.0)) / (rm + eps), 1.0)
 
 
-def sufficiency_ratio(added_all: float, y0: float, eps: float = EPS) -> float:
-    """``r' = min((R'_M(x_b, pi+) + eps) / (y0 + eps), 1)`` with outputs clipped below at 0 (Definition 6)."""
+def sufficiency_ratio(added_all: float, y0: float, eps: float = EPS,
+                      eps_in_numerator: bool = EPS_IN_NUMERATOR) -> float:
+    """``r' = min((R'_M(x_b, pi+) + eps) / (y0 + eps), 1)`` with outputs clipped below at 0 (Definition 6).
+
+    ``eps_in_numerator=False``: footnote 2's literal ``min(R'_M / (y0 + eps), 1)`` (:data:`EPS_IN_NUMERATOR`).
+    """
     rm, y0 = max(float(added_all), 0.0), max(float(y0), 0.0)
-    return min((rm + eps) / (y0 + eps), 1.0)
+    return min((rm + (eps if eps_in_numerator else 0.0)) / (y0 + eps), 1.0)
 
 
 def area_between(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray) -> float:
@@ -145,29 +173,31 @@ def _piece_ends(x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray) ->
 
 
 def tpn(top_k: np.ndarray, top_y: np.ndarray, bottom_k: np.ndarray, bottom_y: np.ndarray,
-        y0: float, yb: float, eps: float = EPS) -> float:
+        y0: float, yb: float, eps: float = EPS, eps_in_numerator: bool = EPS_IN_NUMERATOR) -> float:
     """TPN, Definition 4: ``area(|top - bottom|) / (r * y0 + eps)``.
 
     Args:
         top_k, top_y: ``(L,)`` shares and outputs ``R_m(x, pi+)`` removing top-first (``k`` from 0 to 1).
         bottom_k, bottom_y: ``(L',)`` the same for the reversed ordering.
         y0, yb: ``f(x)`` and ``f(x_b)``. Outputs are clipped below at 0 (footnote 2).
+        eps_in_numerator: ``r``'s form (:func:`necessity_ratio`, :data:`EPS_IN_NUMERATOR`).
     """
     top = np.maximum(np.asarray(top_y, np.float64), 0.0)
     bottom = np.maximum(np.asarray(bottom_y, np.float64), 0.0)
     area = area_between(top_k, top, bottom_k, bottom)
-    r = necessity_ratio(yb, top[-1], eps)
+    r = necessity_ratio(yb, top[-1], eps, eps_in_numerator)
     return area / (r * max(float(y0), 0.0) + eps)
 
 
 def tps(top_k: np.ndarray, top_y: np.ndarray, bottom_k: np.ndarray, bottom_y: np.ndarray,
-        y0: float, eps: float = EPS) -> float:
+        y0: float, eps: float = EPS, eps_in_numerator: bool = EPS_IN_NUMERATOR) -> float:
     """TPS, Definition 6: ``area(|top - bottom|) / (r' * y0 + eps)`` for the adding curves
-    ``R'_m(x_b, pi+)`` (top) and ``R'_m(x_b, reversed pi+)`` (bottom); outputs clipped below at 0."""
+    ``R'_m(x_b, pi+)`` (top) and ``R'_m(x_b, reversed pi+)`` (bottom); outputs clipped below at 0.
+    ``eps_in_numerator``: ``r'``'s form (:func:`sufficiency_ratio`, :data:`EPS_IN_NUMERATOR`)."""
     top = np.maximum(np.asarray(top_y, np.float64), 0.0)
     bottom = np.maximum(np.asarray(bottom_y, np.float64), 0.0)
     area = area_between(top_k, top, bottom_k, bottom)
-    r = sufficiency_ratio(top[-1], y0, eps)
+    r = sufficiency_ratio(top[-1], y0, eps, eps_in_numerator)
     return area / (r * max(float(y0), 0.0) + eps)
 
 

@@ -28,9 +28,10 @@ from repro.errors import ReproError
 from repro.io import atomic_write_json, atomic_write_text
 from repro.results.table import ResultsTable, concat_tables, read_results, results_text
 
-CHUNK_FORMAT = 2
+CHUNK_FORMAT = 3
 """The format of the chunk tables this version writes, recorded in each manifest. 1 (manifests without a
-``format``): before the error-estimate columns (:data:`repro.results.table.ESTIMATE_COLUMNS`); 2: with them. Bump it
+``format``): before the error-estimate columns (:data:`repro.results.table.ESTIMATE_COLUMNS`); 2: with them; 3: the
+``reason`` column also flags finite values from a clipped penalty (``r`` or ``r'`` clipped to 0). Bump it
 whenever the row format (:data:`repro.results.table.RESULT_COLUMNS` or a cell's format) changes."""
 MANIFEST_KEYS: tuple[str, ...] = ("format", "chunk", "image_ids", "row_keys", "rows", "sha256", "settings")
 """The fields of a chunk manifest."""

@@ -57,7 +57,9 @@ own settings or ``"<setting>=<value>"`` for a map reading computed beside them; 
 (``logit``, ``probability``, or ``output`` for a model with one output) that every number of the row reads.
 ``s_ord`` is eq. 4 as printed and ``one_minus_s_ord`` is ``1 - s_ord``; ``s_ord_text`` and ``s_ord_baseline`` are
 the other two readings of eq. 4 from the same curve. Then :data:`ESTIMATE_COLUMNS` (errors, then bounds), then
-``reason``."""
+``reason`` (:mod:`repro.criteria.result`): ``""``, why a criterion is NaN, or the flags of a finite TPN / TPS whose
+penalty ``r`` / ``r'`` is ~0 (such a row's numbers are used like any other; :func:`repro.criteria.nan_reason` tells
+the two kinds apart)."""
 
 INT_COLUMNS: tuple[str, ...] = ("target", "label", "num_positive")
 FLOAT_COLUMNS: tuple[str, ...] = ("y0", "yb", "n_ord", "s_ord", "one_minus_s_ord", "s_ord_text", "s_ord_baseline",
@@ -171,6 +173,11 @@ class ResultsTable:
         keep = np.ones(len(self), dtype=bool)
         for name, value in equals.items():
             keep &= self.column(name) == value
+        return ResultsTable({k: v[keep] for k, v in self.columns.items()}, self.path)
+
+    def of_images(self, image_ids: Sequence[str]) -> "ResultsTable":
+        """The rows of the images ``image_ids`` (in the table's order)."""
+        keep = np.isin(self.column("image_id"), list(image_ids))
         return ResultsTable({k: v[keep] for k, v in self.columns.items()}, self.path)
 
     def rows(self) -> list[dict[str, Any]]:

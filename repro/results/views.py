@@ -5,9 +5,10 @@
 :class:`~repro.readings.Reading` relative to the run's own settings ``base``:
 
 * ``score``: the rows whose ``score`` column is that score (a table with one unnamed score has ``score == ""``);
-* a map reading that differs from ``base`` (``input_reference``, ``guided_backprop``, ``target``): for the methods
-  it affects, the rows tagged ``"<setting>=<value>"``; for the others, the run's own rows (``reading == ""``).
-  At most one map reading may differ (a run computes them one at a time);
+* a map reading that differs from ``base`` (``input_reference``, ``guided_backprop``, ``lrp_rule``, ``target``,
+  ``perturbation_baseline``: :data:`repro.readings.MAP_READINGS`): for the methods it affects, the rows tagged
+  ``"<setting>=<value>"``; for the others, the run's own rows (``reading == ""``). At most one map reading may
+  differ (a run computes them one at a time);
 * ``s_ord``: ``s_ord`` and ``one_minus_s_ord`` are taken from that reading's column (``s_ord_text``, ...), and
   ``s_ord_err`` / ``s_ord_bound`` from that reading's estimates (``s_ord_text_err``, ...) when the table has them.
 
@@ -105,17 +106,17 @@ def read_view(results_dir: str | os.PathLike, **changes: str) -> tuple[ResultsTa
     return reading_view(read_results(Path(results_dir) / "results.csv"), reading, base), reading
 
 
-def reading_views(results_dir: str | os.PathLike) -> list[tuple[str, ResultsTable, str]]:
-    """Every reading a run's table can show, as ``(label, view, tp_claims)`` with the run's own reading first
-    (what :func:`repro.claims.readings_report` takes). Views that differ only in ``tp_claims`` share one table
-    object, so their statistics are computed once."""
+def reading_views(results_dir: str | os.PathLike) -> list[tuple[str, ResultsTable, dict[str, str]]]:
+    """Every reading a run's table can show, as ``(label, view, claim readings)`` with the run's own reading first
+    (what :func:`repro.claims.readings_report` takes). Views that differ only in a claim reading
+    (:data:`repro.readings.CLAIM_READINGS`) share one table object, so their statistics are computed once."""
     base = run_reading(results_dir)
     table = read_results(Path(results_dir) / "results.csv")
     tables: dict[Reading, ResultsTable] = {}
     out = []
     for reading in available_readings(table, base):
-        key = reading.changed(tp_claims=base.tp_claims)
+        key = reading.changed(**base.claim_readings())
         if key not in tables:
             tables[key] = reading_view(table, reading, base)
-        out.append((reading.label(base), tables[key], reading.tp_claims))
+        out.append((reading.label(base), tables[key], reading.claim_readings()))
     return out

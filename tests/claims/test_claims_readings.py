@@ -51,8 +51,8 @@ def test_readings_table_robust_flipped_and_significance_only(synthetic):
     flipped = synthetic.table(synthetic.with_changes(n_ord__integrated_gradients=0.125))  # IG best N-Ord
     synthetic.spread["deeplift"] = 1 / 2  # same medians, far noisier DeepLIFT: not significant any more
     noisy = synthetic.table()
-    report = readings_report([("default", default, "between"), ("tp_claims=within", default, "within"),
-                              ("score=probability", flipped, "between"), ("noisy", noisy, "between")],
+    report = readings_report([("default", default, {"tp_claims": "between"}), ("tp_claims=within", default, {"tp_claims": "within"}),
+                              ("score=probability", flipped, {"tp_claims": "between"}), ("noisy", noisy, {"tp_claims": "between"})],
                              resamples=20, seed=0)
     assert report.labels == ["default", "tp_claims=within", "score=probability", "noisy"]
     assert report.ids == [c.id for c in CLAIMS]
@@ -69,12 +69,18 @@ def test_readings_table_robust_flipped_and_significance_only(synthetic):
     assert report.line("no_method_best_on_all") == "robust: holds in every reading (4)"  # no inferential form
     md = report.to_markdown()
     assert "| claim | default | tp_claims=within | score=probability | noisy |" in md
-    assert "| `deeplift_lowest_n_ord` | holds and significant | holds and significant | does not hold | holds |" in md
+    # each verdict with the share of bootstrap resamples that give it under that reading
+    cells = report.cells("deeplift_lowest_n_ord")
+    assert f"| `deeplift_lowest_n_ord` | {' | '.join(cells)} |" in md
+    assert [c.rsplit(" (", 1)[0] for c in cells] == report.verdicts("deeplift_lowest_n_ord")
+    assert all(c.endswith("%)") for c in cells)
+    assert report.stability[0]["deeplift_lowest_n_ord"] >= 0.9  # gaps >= 1/8 against spreads of 1/64
     data = report.to_dict()
     entry = next(c for c in data["claims"] if c["id"] == "deeplift_lowest_n_ord")
     assert entry["holds"] == {"default": True, "tp_claims=within": True, "score=probability": False, "noisy": True}
     assert entry["robust"] is False and entry["flipped_by"] == ["score=probability"] and entry["lines"] == "L813-815"
-    assert data["readings"][1] == {"label": "tp_claims=within", "tp_claims": "within", "num_images": 20}
+    assert data["readings"][1] == {"label": "tp_claims=within", "tp_claims": "within", "relative_claims": "all",
+                                   "num_images": 20}
     text = report.summary().splitlines()
     assert text[0] == "claims under 4 readings (default, tp_claims=within, score=probability, noisy):"
     assert text[-1].endswith("claims robust across the readings")
@@ -82,7 +88,7 @@ def test_readings_table_robust_flipped_and_significance_only(synthetic):
 
 def test_a_claim_that_flips_with_tp_claims_in_the_report(synthetic):
     table = synthetic.table(synthetic.with_changes(tpn__smoothgrad=0.4375))
-    report = readings_report([("default", table, "between"), ("tp_claims=within", table, "within")], resamples=20)
+    report = readings_report([("default", table, {"tp_claims": "between"}), ("tp_claims=within", table, {"tp_claims": "within"})], resamples=20)
     assert report.flipped_by("sm_ig_sg_better_tpn") == ["tp_claims=within"]
     assert report.claims[0][0] is not report.claims[1][0]  # evaluated again, the statistics shared
     assert report.claims[0][0].stats[0] is report.claims[1][0].stats[0]
@@ -93,6 +99,6 @@ def test_views_are_checked(synthetic):
     with pytest.raises(ValueError, match="at least one view"):
         readings_report([])
     with pytest.raises(ValueError, match="labels must be unique"):
-        readings_report([("a", table, "between"), ("a", table, "within")])
+        readings_report([("a", table, {"tp_claims": "between"}), ("a", table, {"tp_claims": "within"})])
     with pytest.raises(ValueError, match="tp_claims must be one of"):
-        readings_report([("a", table, "across")])
+        readings_report([("a", table, {"tp_claims": "across"})])

@@ -33,11 +33,22 @@ def test_check_claims_writes_standard_json_and_markdown(synthetic, tmp_path):
     assert data["tp_claims"] == "between" and data["reading"] == "score=probability"
     text = (out / "claims.md").read_text()
     assert "DeepLIFT has shown relatively better Necessity Ordering" in text and "| DeepLIFT | 20 | 0 | 0.25 |" in text
-    assert "(L813-815; C1a; rule `better_than_all`)" in text
+    assert "(L813-815; C1a (relative_claims=all); rule `better_than_all`)" in text
     assert "Lower is better for N-Ord, 1 - S-Ord, TPN, TPS; higher is better for S-Ord." in text
-    assert "**r > 0 means a is lower than b**" in text and "Holm within each claim's family" in text
-    assert "## Claims that cannot be tested" in text and "`sm_pool_not_sufficient` (C5) | L827-831" in text
-    assert "**0 of 15 checks do not hold**" in text and "## Claims under each reading" not in text
+    assert "**One sign convention for every effect size: r > 0 supports the claim**" in text
+    assert "Holm within each claim's family" in text
+    assert "## Statements that cannot be tested" in text and "`sm_pool_not_sufficient` (C5) | L827-831" in text
+    assert "**0 of 17 checks do not hold**" in text and "## Claims under each reading" not in text
+    # each paper statement once: C3's two tests are one statement, SmoothGrad's median claim is an inference
+    assert "**15 of 15 statements of the paper hold**" in text
+    assert [g["claims"] for g in data["statements"] if len(g["claims"]) > 1] == [
+        ["no_method_best_on_all", "no_method_significantly_better_on_all"]]
+    assert "smoothgrad_better_tp_than_saliency" not in {i for g in data["statements"] for i in g["claims"]}
+    # the model and data it rests on, and every verdict's stability
+    assert data["provenance"]["profile"] == "embedded" and "## What these verdicts rest on" in text
+    assert data["stability"]["deeplift_lowest_n_ord"]["share"] >= 0.9
+    assert data["stability"]["deeplift_lowest_n_ord"]["smallest_stable_images"] <= 20
+    assert "| `lrp_rule` | `preset_b` |" in text and "the other side's strongest case" in text
     assert not list(out.glob(".*.tmp"))
 
 
@@ -45,7 +56,12 @@ def test_nan_numbers_are_written_as_null(synthetic, tmp_path):
     # GradCAM's N-Ord is NaN on every image: its median and CI are undefined, and the claim cannot hold
     out = synthetic.results_dir(tmp_path / "run", base=synthetic.with_changes(n_ord__gradcam=math.nan), examples=0)
     report = check_claims(out, resamples=50, toys=False)
-    assert report.failed == ["deeplift_lowest_n_ord"]
+    # every claim that compares GradCAM on N-Ord has no evidence: NOT TESTABLE, with the reason
+    assert report.failed == ["deeplift_lowest_n_ord", "no_method_best_on_all", "no_method_significantly_better_on_all",
+                             "sm_better_necessity_than_sufficiency", "gb_better_sufficiency_than_necessity",
+                             "no_frequent_winner_for_both", "necessity_sufficiency_exclusive"]
+    assert all(c.holds is None and "GradCAM has 0 finite N-Ord" in c.detail
+               for c in report.claims if c.id in report.failed)
     gradcam = next(s for s in _strict_json((out / "claims.json").read_text())["claims"][0]["stats"]
                    if s["method"] == "gradcam")
     assert (gradcam["n"], gradcam["dropped"], gradcam["median"], gradcam["ci_low"]) == (0, 20, None, None)
@@ -56,10 +72,14 @@ def test_summary_and_direction_come_from_the_claims(synthetic, tmp_path):
     mixed = (CLAIMS[0], ClaimSpec("gradcam_best_s_ord", "...", "better_than_all", ("s_ord",), winners=("gradcam",)))
     report = check_claims(out, resamples=50, toys=False, claims=mixed)
     lines = report.summary().splitlines()
-    assert lines[0] == (f"claims of Sections 4.2, 4.3 and the conclusion on {out} (profile embedded, 20 images, "
-                        "reading score=probability, tp_claims=between):")
-    assert lines[1] == "  HOLDS          deeplift_lowest_n_ord: median N-Ord: DeepLIFT 0.25 < IG 0.375"
-    assert lines[-1] == f"2 of 2 checks hold; {len(NOT_TESTABLE)} claims not testable"
+    assert lines[0] == (f"claims of Sections 4.2, 4.3 and the conclusion on {out} ({report.provenance.short()}; "
+                        "reading score=probability):")
+    assert lines[0].count("embedded profile: the embedded CNN") == 1 and "20 images" in lines[0]
+    share = report.stability["deeplift_lowest_n_ord"].share
+    assert lines[1] == ("  HOLDS (about another model) deeplift_lowest_n_ord: median N-Ord: DeepLIFT 0.25 < IG 0.375 "
+                        f"[stable in {share:.0%} of resamples]")
+    assert lines[-1] == (f"2 of 2 paper statements hold (0 partly, 0 do not, 0 not testable); 0 of 0 toy checks hold; "
+                         f"{len(NOT_TESTABLE)} statements not testable on a results table")
     assert "Lower is better for N-Ord; higher is better for S-Ord." in (out / "claims.md").read_text()
 
 
@@ -97,8 +117,8 @@ def test_check_claims_with_reading_views_appends_the_readings_table(synthetic, t
     out = synthetic.results_dir(tmp_path / "run", examples=0)
     default = synthetic.table()
     flipped = synthetic.table(synthetic.with_changes(n_ord__integrated_gradients=0.125))
-    views = [("default", default, "between"), ("tp_claims=within", default, "within"),
-             ("score=probability", flipped, "between")]
+    views = [("default", default, {"tp_claims": "between"}), ("tp_claims=within", default, {"tp_claims": "within"}),
+             ("score=probability", flipped, {"tp_claims": "between"})]
     report = check_claims(out, resamples=50, toys=False, readings=views)
     assert report.reading == "default" and report.num_rows == len(default) and report.failed == []
     assert report.readings.flipped_by("deeplift_lowest_n_ord") == ["score=probability"]
@@ -128,14 +148,19 @@ def test_check_claims_reads_the_runs_own_reading_of_a_table_with_several(synthet
     assert report.num_rows == 160 and report.failed == []  # the logit rows (LRP best N-Ord) are not read
 
 
-def test_check_claims_on_a_custom_run_lists_the_vgg16_rankings_as_not_applicable(synthetic, tmp_path):
+def test_claims_about_the_papers_vgg16_ranking_are_tested_and_flagged_on_other_profiles(synthetic, tmp_path):
     import json
 
-    from repro.claims.section42 import applicable_claims
+    from repro.claims.section42 import VGG16_SPECIFIC
 
-    run = synthetic.results_dir(tmp_path / "custom", profile="custom", examples=0)
-    assert _cli(run) == 0
-    report = json.loads((run / "claims.json").read_text())
-    applicable, not_applicable = applicable_claims("custom")
-    assert not_applicable and [c["id"] for c in report["claims"]] == [c.id for c in applicable]
-    assert {u.id for u in not_applicable} <= {u["id"] for u in report["not_testable"]}
+    for profile in ("custom", "embedded"):
+        run = synthetic.results_dir(tmp_path / profile, profile=profile, examples=0)
+        assert _cli(run) == 0
+        report = json.loads((run / "claims.json").read_text())
+        assert [c["id"] for c in report["claims"]] == [c.id for c in CLAIMS]  # every claim tested
+        flagged = {c["id"] for c in report["claims"] if c["about_another_model"]}
+        assert flagged == set(VGG16_SPECIFIC) and report["provenance"]["profile"] == profile
+        assert "HOLDS (about another model)" in (run / "claims.md").read_text()
+    paper = synthetic.results_dir(tmp_path / "paper", profile="paper", examples=0)
+    check_claims(paper, resamples=20, toys=False)
+    assert not any(c["about_another_model"] for c in json.loads((paper / "claims.json").read_text())["claims"])

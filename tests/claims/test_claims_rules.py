@@ -17,7 +17,8 @@ CLAIM_IDS = ["deeplift_lowest_n_ord", "gradcam_lowest_one_minus_s_ord", "sm_ig_s
              "no_method_best_on_all", "no_method_significantly_better_on_all", "sm_better_necessity_than_sufficiency",
              "ig_deeplift_better_n_ord_than_sm", "ig_deeplift_not_better_tp_than_sm", "smoothgrad_iqr_below_saliency",
              "smoothgrad_better_tp_than_saliency", "gradcam_poor_tps", "gb_better_sufficiency_than_necessity",
-             "lrp_good_sufficiency", "no_frequent_winner_for_both"]
+             "gb_good_sufficiency", "lrp_good_sufficiency", "no_frequent_winner_for_both",
+             "necessity_sufficiency_exclusive"]
 
 
 def _claims(table, claims=CLAIMS, tp_claims="between"):
@@ -35,7 +36,9 @@ def test_the_records_write_each_method_group_once_and_quote_the_paper_with_lines
         ("saliency", "integrated_gradients", "smoothgrad"), ("lrp", "guided_backprop"))
     assert all("random" not in c.others for c in CLAIMS)
     assert by_id["deeplift_lowest_n_ord"].statement == (
-        "the median N-Ord of DeepLIFT is lower than that of each of SM, IG, SG, LRP, GB, GradCAM")
+        "relative_claims=all: the median N-Ord of DeepLIFT is lower than that of each of SM, IG, SG, LRP, GB, "
+        "GradCAM; relative_claims=most: the median N-Ord of DeepLIFT is better (lower) than that of at least 4 of "
+        "the 6 methods SM, IG, SG, LRP, GB, GradCAM")
     assert by_id["ig_deeplift_better_n_ord_than_sm"].statement.startswith("for each of the 2 pairs (IG, DeepLIFT) x")
     assert by_id["gb_better_sufficiency_than_necessity"].statement == (
         "GB ranks better (by median, among 7 methods) on S-Ord than on N-Ord, and on TPS than on TPN")
@@ -65,7 +68,8 @@ def test_every_quote_is_verbatim_from_the_paper_at_its_lines():
 
 
 def test_the_untestable_claims_are_listed_with_a_reason():
-    assert [u.ref for u in NOT_TESTABLE] == ["C5", "C13", "C14", "C15", "C16", "C17", "Section 5"]
+    assert [u.ref for u in NOT_TESTABLE] == ["C5", "C13", "C14", "C15", "C16", "C17", "Section 5",
+                                             "C12, consequence", "Conclusion"]
     assert all(u.reason for u in NOT_TESTABLE)
     assert not {u.id for u in NOT_TESTABLE} & set(CLAIM_IDS)
 
@@ -89,7 +93,7 @@ def test_every_claim_holds_by_construction_with_exact_medians(synthetic):
     assert all(t.a_lower for t in tpn.tests) and tpn.significant is True  # gaps >= 1/8: all pairs, after Holm
     assert len(tpn.adjusted_p) == 6 and all(a >= p for a, p in zip(tpn.adjusted_p, tpn.family_p))
     lrp_tpn = synthetic.expected_median("tpn", "lrp")  # 0.5 shifted by the dropped NaN image
-    assert tpn.detail == f"median TPN: IG 0.25 < LRP {lrp_tpn:.4g} (highest of SM, IG, SG vs lowest of the others)"
+    assert tpn.detail == f"median TPN: IG 0.2812 < LRP {lrp_tpn:.4g} (highest of SM, IG, SG vs lowest of the others)"
     assert len(claims["lrp_gb_better_tps"].tests) == 6
     assert claims["no_method_best_on_all"].values["winners"] == {
         "n_ord": "deeplift", "one_minus_s_ord": "gradcam", "tpn": "smoothgrad", "tps": "guided_backprop"}
@@ -121,36 +125,43 @@ def test_claims_share_stats_and_pivots_with_the_numbers_of_a_direct_computation(
         "sm_better_necessity_than_sufficiency": 2, "ig_deeplift_better_n_ord_than_sm": 2,
         "ig_deeplift_not_better_tp_than_sm": 4, "smoothgrad_iqr_below_saliency": 0,
         "smoothgrad_better_tp_than_saliency": 2, "gradcam_poor_tps": 6, "gb_better_sufficiency_than_necessity": 2,
-        "lrp_good_sufficiency": 12, "no_frequent_winner_for_both": 0}
+        "gb_good_sufficiency": 12, "lrp_good_sufficiency": 12, "no_frequent_winner_for_both": 0,
+        "necessity_sufficiency_exclusive": 0}
     assert n_tests == sum(families.values()) - 4 and n_stats > 0
 
 
-@pytest.mark.parametrize("change, claim_id", [
-    ({"n_ord__integrated_gradients": 0.125}, "deeplift_lowest_n_ord"),
-    ({"n_ord__smoothgrad": 0.25}, "deeplift_lowest_n_ord"),  # a tie is not "lowest"
-    ({"one_minus_s_ord__guided_backprop": 0.5}, "gradcam_lowest_one_minus_s_ord"),
-    ({"tpn__lrp": 0.2}, "sm_ig_sg_better_tpn"),  # IG (0.25) > LRP: one of six pairs fails
-    ({"tps__guided_backprop": 0.5625}, "lrp_gb_better_tps"),  # GB (0.5625) > SG (0.5)
-    ({"n_ord__saliency": 0.875}, "sm_better_necessity_than_sufficiency"),  # SM last on N-Ord as on S-Ord
-    ({"n_ord__integrated_gradients": 0.625}, "ig_deeplift_better_n_ord_than_sm"),  # IG worse than SM (0.5)
-    ({"tps__integrated_gradients": 0.5}, "ig_deeplift_not_better_tp_than_sm"),  # IG 0.5 well below SM 0.75
-    ({"tpn__smoothgrad": 0.3125}, "smoothgrad_better_tp_than_saliency"),  # SG worse than SM (0.1875) on TPN
-    ({"tps__gradcam": 0.0}, "gradcam_poor_tps"),  # GradCAM now best on TPS
-    ({"one_minus_s_ord__guided_backprop": 1.625}, "gb_better_sufficiency_than_necessity"),  # GB last on S-Ord too
-    ({"one_minus_s_ord__lrp": 1.4375}, "lrp_good_sufficiency"),  # LRP's S-Ord better than SM's only
+EXCLUSIVE = "necessity_sufficiency_exclusive"
+
+
+@pytest.mark.parametrize("change, claim_id, also", [
+    ({"n_ord__integrated_gradients": 0.125}, "deeplift_lowest_n_ord", ()),
+    ({"n_ord__smoothgrad": 0.25}, "deeplift_lowest_n_ord", ()),  # a tie is not "lowest"
+    ({"one_minus_s_ord__guided_backprop": 0.5}, "gradcam_lowest_one_minus_s_ord", ()),
+    # IG (0.28) > LRP: one of six pairs fails; LRP (sufficiency) now also wins TPN on some images
+    ({"tpn__lrp": 0.2}, "sm_ig_sg_better_tpn", (EXCLUSIVE,)),
+    # GB (0.5625) > SG (0.5); SG (necessity) now also wins TPS on some images
+    ({"tps__guided_backprop": 0.5625}, "lrp_gb_better_tps", (EXCLUSIVE,)),
+    ({"n_ord__saliency": 0.875}, "sm_better_necessity_than_sufficiency", ()),  # SM last on N-Ord as on S-Ord
+    ({"n_ord__integrated_gradients": 0.625}, "ig_deeplift_better_n_ord_than_sm", ()),  # IG worse than SM (0.5)
+    ({"tps__integrated_gradients": 0.5}, "ig_deeplift_not_better_tp_than_sm", ()),  # IG 0.5 well below SM 0.75
+    ({"tpn__smoothgrad": 0.3125}, "smoothgrad_better_tp_than_saliency", ()),  # SG worse than SM (0.1875) on TPN
+    ({"tps__gradcam": 0.0}, "gradcam_poor_tps", ()),  # GradCAM now best on TPS
+    # GB last on S-Ord too (and so no longer good on it)
+    ({"one_minus_s_ord__guided_backprop": 1.625}, "gb_better_sufficiency_than_necessity", ("gb_good_sufficiency",)),
+    ({"one_minus_s_ord__lrp": 1.4375}, "lrp_good_sufficiency", ()),  # LRP's S-Ord better than SM's only
 ])
-def test_a_claim_fails_when_broken_by_construction(synthetic, change, claim_id):
+def test_a_claim_fails_when_broken_by_construction(synthetic, change, claim_id, also):
     claims = _claims(synthetic.table(synthetic.with_changes(**change)))
     assert claims[claim_id].holds is False
-    assert [c for c in claims if claims[c].holds is not True] == [claim_id]
+    assert [c for c in claims if claims[c].holds is not True] == [c for c in CLAIM_IDS if c in {claim_id, *also}]
 
 
 def test_the_failing_pairs_are_listed(synthetic):
     synthetic.base = synthetic.with_changes(tpn__lrp=0.2)
     claim = _claims(synthetic.table())["sm_ig_sg_better_tpn"]
     lrp = f"LRP {synthetic.expected_median('tpn', 'lrp'):.4g}"
-    assert claim.detail == (f"median TPN: IG 0.25 is not < {lrp} (highest of SM, IG, SG vs lowest of the others); "
-                            f"1 of 6 pairs out of order: IG 0.25 >= {lrp}")
+    assert claim.detail == (f"median TPN: IG 0.2812 is not < {lrp} (highest of SM, IG, SG vs lowest of the others); "
+                            f"1 of 6 pairs out of order: IG 0.2812 >= {lrp}")
 
 
 def test_one_method_best_on_all_four_breaks_the_no_winner_claims(synthetic):
@@ -260,7 +271,24 @@ def test_duplicate_claim_ids_are_refused(synthetic):
         evaluate_claims(synthetic.table(), CLAIMS + CLAIMS[:1], resamples=10, seed=0)
 
 
-def test_nan_medians_never_hold(synthetic):
+def test_a_method_without_values_makes_the_claim_not_testable(synthetic):
+    # n = 0 (e.g. Grad-CAM's map empty on every image) is no evidence: NOT TESTABLE with the reason, never "fails"
+    base = synthetic.with_changes(n_ord__gradcam=math.nan)
+    claim = _claims(synthetic.table(base))["deeplift_lowest_n_ord"]
+    assert claim.holds is None and claim.detail == (
+        "not testable: GradCAM has 0 finite N-Ord value(s) (at least 10 images needed)")
+
+
+def test_fewer_images_than_the_minimum_make_every_claim_not_testable(synthetic):
+    few = synthetic.table().of_images([f"img_{i:02d}" for i in range(1, 10)])  # 9 images, all finite
+    assert all(c.holds is None and "(at least 10 images needed)" in c.detail
+               for c in evaluate_claims(few, CLAIMS, resamples=20))
+    ten = synthetic.table().of_images([f"img_{i:02d}" for i in range(1, 11)])
+    assert all(c.holds is not None for c in evaluate_claims(ten, CLAIMS, resamples=20))
+
+
+def test_nan_medians_never_hold(synthetic, monkeypatch):
+    monkeypatch.setattr("repro.claims.rules.MIN_IMAGES", 0)  # the rule itself, below the report's minimum
     base = synthetic.with_changes(n_ord__gradcam=math.nan)
     claim = _claims(synthetic.table(base))["deeplift_lowest_n_ord"]
     assert claim.holds is False and "DeepLIFT 0.25 >= GradCAM nan" in claim.detail
@@ -272,7 +300,8 @@ def _not_better(table, margin):
     return evaluate_claims(table, [spec], resamples=200, seed=0)[0]
 
 
-def test_not_better_reads_the_rank_biserial_against_its_margin(criteria_table):
+def test_not_better_reads_the_rank_biserial_against_its_margin(criteria_table, monkeypatch):
+    monkeypatch.setattr("repro.claims.rules.MIN_IMAGES", 5)  # a hand-sized table below the report's minimum
     # IG - SM on TPN = (-1, 1, -2, 0, -4): r = 0.7 in IG's favour (the hand example of test_claims_stats);
     # DeepLIFT equals SM everywhere (no non-zero difference: no effect, r taken as 0); TPS all equal
     cells = {}
@@ -287,7 +316,13 @@ def test_not_better_reads_the_rank_biserial_against_its_margin(criteria_table):
     assert rows["tpn", "deeplift"]["r_better"] == 0.0 and rows["tps", "integrated_gradients"]["r_better"] == 0.0
     assert claim.holds is False and claim.significant is False and "TPN IG vs SM +0.700" in claim.detail
     assert len(claim.tests) == 4 and claim.values["wilcoxon_better_none_significant"] is True  # n = 5: no p < 0.05
-    assert _not_better(table, 0.75).holds is True  # 0.7 is below a margin of 0.75
+    # the verdict reads the one-sided 95% upper bound r + 1.645 sqrt(2 (2n + 1) / (3 n (n + 1))), n = 4 non-zero
+    bound = 0.7 + 1.6448536269514722 * math.sqrt(2 * 9 / (3 * 4 * 5))
+    assert rows["tpn", "integrated_gradients"]["r_better_bound"] == pytest.approx(bound)  # 1.601
+    assert _not_better(table, 0.75).holds is False  # 0.7 is below 0.75, but its upper bound is not
+    assert _not_better(table, 1.7).holds is True
+    # the point estimate alone would pass: a claim of no difference needs its interval inside the margin
+    assert rows["tps", "integrated_gradients"]["r_better_bound"] == 0.0  # no non-zero difference: no effect
 
 
 def test_not_better_is_significant_when_every_bootstrap_bound_is_below_the_margin(synthetic):

@@ -165,6 +165,6 @@ def test_within_tests_pair_one_method_on_two_criteria(synthetic):
     ranks = memo.within_test("guided_backprop", "tps", "tpn", pool)
     assert ranks.ranks and ranks.label_a == "GB TPS rank" and ranks.lower_is_better and ranks.a_better
     assert memo.within_test("guided_backprop", "tps", "tpn", pool) is ranks  # cached
-    assert memo.with_tp_claims("within").within_test("guided_backprop", "tps", "tpn", pool) is ranks
+    assert memo.with_claim_readings(tp_claims="within").within_test("guided_backprop", "tps", "tpn", pool) is ranks
     with pytest.raises(ValueError, match="tp_claims must be one of between, within"):
         StatsMemo(synthetic.table(), tp_claims="sideways")

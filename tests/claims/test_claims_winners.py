@@ -64,7 +64,8 @@ def test_winner_frequencies_against_the_hand_count(criteria_table):
     assert f.figure6_images == []
 
 
-def test_the_rule_compares_each_share_with_the_threshold(criteria_table):
+def test_the_rule_compares_each_share_with_the_threshold(criteria_table, monkeypatch):
+    monkeypatch.setattr("repro.claims.rules.MIN_IMAGES", 3)  # a hand-sized table below the report's minimum
     table = criteria_table(CELLS)
 
     def claim(**params):

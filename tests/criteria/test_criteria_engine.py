@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from repro.criteria import evaluate, evaluate_methods
-from repro.criteria.api import REASON_NO_POSITIVE, REASON_Y0
+from repro.criteria.api import REASON_NO_POSITIVE, REASON_R_CLIPPED, REASON_R_PRIME_CLIPPED, REASON_Y0, nan_reason
+from repro.criteria.result import RATIO_FLOOR, REASON_SEPARATOR, pair_reason
 from repro.criteria.curves import get_engine
 from repro.testing import random_images, small_cnn
 
@@ -205,6 +206,62 @@ def test_y0_not_positive_gives_nan_tpn_tps_with_reason():
     assert np.isnan(res.tpn[0]) and np.isnan(res.tps[0])
     # y0 = -4, y_b = -1, R = -4, -3, -2, -1: N-Ord = mean(max(R + 1, 0)) = 0; S-Ord = mean(min(R', -4) + 4) = 0
     assert res.n_ord[0] == 0 and res.s_ord[0] == 0
+
+
+def _affine(w, b):
+    """``f(x) = w . x + b`` on inputs ``(B, 1, 3, 1)``: a logit-like score that can be negative."""
+    w = tf.constant(np.reshape(w, (1, 1, 3, 1)), tf.float32)
+    return lambda t: tf.reshape(tf.reduce_sum(t * w, axis=[1, 2, 3]) + b, [-1, 1])
+
+
+def _one_image(f, scores_row):
+    x = np.ones((1, 1, 3, 1), np.float32)
+    return evaluate(f, x, np.array([[scores_row]], np.float32), baseline=np.zeros((1, 3, 1)),
+                    targets=np.zeros(1, int), steps=None)
+
+
+def test_clipped_yb_flags_a_finite_huge_tpn():
+    """f = 2 x1 + x2 + 2 x3 - 1 at x = (1, 1, 1), zero baseline, map (1, 1, -1): y0 = 4, y_b = -1 (clipped to 0),
+    pi+ = (x1, x2) with shares 1/2 each. Removing: top 4, 2, R_M = f(0, 0, 1) = 1; bottom 4, 3, 1; |top - bottom| =
+    0, 1, 0 at k = 0, 1/2, 1: area 1/2. r = (0 + eps) / (1 + eps), so TPN = 0.5 / (4 eps / (1 + eps) + eps) = 1e9.
+    Adding: top 0 (clipped), 1, R'_M = 2; bottom 0, 0, 2: area 1/2; r' = 2/4; TPS = 0.5 / (0.5 * 4 + eps) = 0.25."""
+    res = _one_image(_affine([2, 1, 2], -1.0), [1, 1, -1])
+    assert res.y0[0] == 4 and res.yb[0] == -1
+    assert res.reason == [REASON_R_CLIPPED] and not nan_reason(res.reason[0])
+    assert np.isfinite(res.tpn[0]) and res.tpn[0] == pytest.approx(0.5 / (4 * EPS / (1 + EPS) + EPS), rel=1e-6)
+    assert res.tpn[0] > 1e8
+    assert res.tps[0] == pytest.approx(0.25, rel=1e-6)
+    assert np.isfinite([res.n_ord[0], res.s_ord[0]]).all()
+
+
+def test_clipped_added_all_flags_tps_too_and_the_flags_join():
+    """f = x1 + x2 + 4 x3 - 2, map (1, 1, -1): y0 = 4, y_b = -2, R_M = f(0, 0, 1) = 2 > 0 (r ~ eps / 2), R'_M =
+    f(1, 1, 0) = 0 (clipped: r' = eps / (4 + eps)). Adding curves all clip to 0: TPS = 0, still flagged."""
+    res = _one_image(_affine([1, 1, 4], -2.0), [1, 1, -1])
+    assert res.reason == [REASON_R_CLIPPED + REASON_SEPARATOR + REASON_R_PRIME_CLIPPED]
+    assert res.tps[0] == 0 and np.isfinite(res.tpn[0])
+
+
+def test_positive_outputs_give_no_flag():
+    """The same map on f = 2 x1 + x2 + 2 x3 + 1: y0 = 6, y_b = 1, R_M = 3, R'_M = 4: r = 1/3, r' = 4/6."""
+    res = _one_image(_affine([2, 1, 2], 1.0), [1, 1, -1])
+    assert res.reason == [""]
+    # y_b <= 0 but removing pi+ reaches it (R_M = f(0, 0, 0) = -1 clipped to 0): r = eps / eps = 1, no flag.
+    res = _one_image(_affine([2, 1, 2], -1.0), [1, 1, 1])
+    assert res.reason == [""] and res.tpn[0] < 1
+
+
+def test_pair_reason_threshold_and_precedence():
+    assert pair_reason(5, 1.0, 1.0, 1.0) == ""
+    assert pair_reason(5, 1.0, RATIO_FLOOR, RATIO_FLOOR) == ""  # strictly below the floor is flagged
+    assert pair_reason(5, 1.0, 0.99 * RATIO_FLOOR, 1.0) == REASON_R_CLIPPED
+    assert pair_reason(5, 1.0, 1.0, 0.0) == REASON_R_PRIME_CLIPPED
+    assert pair_reason(0, 1.0, 0.0, 0.0) == REASON_NO_POSITIVE  # a NaN reason comes alone
+    assert pair_reason(5, -1.0, 0.0, 0.0) == REASON_Y0
+    assert nan_reason(REASON_NO_POSITIVE) and nan_reason(REASON_Y0) and not nan_reason("")
+    assert REASON_SEPARATOR not in REASON_R_CLIPPED + REASON_R_PRIME_CLIPPED
+    assert RATIO_FLOOR == 1e-6 and REASON_R_CLIPPED.startswith("r<1e-6 ") and REASON_R_PRIME_CLIPPED.startswith(
+        "r'<1e-6 ")  # the texts quote the floor
 
 
 def test_rows_from_results(exact):

@@ -6,6 +6,7 @@ import pytest
 
 from repro.criteria import (area_between, at_every_count, n_ord, necessity_ratio, ordering_counts, pixel_scores,
                             positive_order, rank_map, s_ord, share_axis, share_counts, sufficiency_ratio, tpn, tps)
+from repro.criteria.scores import EPS_IN_NUMERATOR
 
 
 def test_pixel_scores_sum_channels_and_keep_full_resolution():
@@ -115,6 +116,43 @@ def test_ratios_and_their_epsilon():
     assert necessity_ratio(-1.0, -2.0) == 1.0  # clipped below 0
     assert sufficiency_ratio(0.3, 0.6) == pytest.approx(0.5)
     assert sufficiency_ratio(0.9, 0.6) == 1.0
+
+
+def test_eps_in_numerator_against_the_footnotes_literal_form():
+    """EPS_IN_NUMERATOR (True): eps on both sides of r and r'; False: footnote 2's "to the denominator" only."""
+    assert EPS_IN_NUMERATOR is True
+    eps = 1e-10
+    # y_b = R_M = 0 (removing pi+ reaches the baseline): r = (0 + eps) / (0 + eps) = 1 against 0 / (0 + eps) = 0.
+    assert necessity_ratio(0.0, 0.0) == 1.0
+    assert necessity_ratio(0.0, 0.0, eps_in_numerator=False) == 0.0
+    # a logit y_b = -1.5 and R_M = -0.5 both clip to 0: the same two values.
+    assert necessity_ratio(-1.5, -0.5) == 1.0 and necessity_ratio(-1.5, -0.5, eps_in_numerator=False) == 0.0
+    # the linear toy below (area 8/11, y0 = 3, y_b = R_M = 0): TPN = (8/11) / (1 * 3 + eps) = 8/33 against
+    # (8/11) / (0 * 3 + eps) = 7.27e9.
+    top_k, bot_k = [0, 10 / 11, 1], [0, 1 / 11, 1]
+    assert tpn(top_k, [3, 1, 0], bot_k, [3, 2, 0], 3.0, 0.0) == pytest.approx(8 / 33, rel=1e-9)
+    literal = tpn(top_k, [3, 1, 0], bot_k, [3, 2, 0], 3.0, 0.0, eps_in_numerator=False)
+    assert literal == pytest.approx(8 / 11 / eps, rel=1e-9)
+    # r' with R'_M = 0 < y0 = 2: (0 + eps) / (2 + eps) = eps / 2 against 0. TPS over the adding curves
+    # top (0,0) (1,0), bottom (0,0) (.5,1) (1,0): area 1/2; TPS = 0.5 / (eps/2 * 2 + eps) = 0.5 / (2 eps) = 2.5e9
+    # against 0.5 / eps = 5e9 (both degenerate, a factor 2 apart).
+    assert sufficiency_ratio(0.0, 2.0) == pytest.approx(eps / 2, rel=1e-9)
+    assert sufficiency_ratio(0.0, 2.0, eps_in_numerator=False) == 0.0
+    assert tps([0, 1], [0, 0], [0, 0.5, 1], [0, 1, 0], 2.0) == pytest.approx(0.5 / (2 * eps), rel=1e-9)
+    assert tps([0, 1], [0, 0], [0, 0.5, 1], [0, 1, 0], 2.0, eps_in_numerator=False) == pytest.approx(0.5 / eps,
+                                                                                                    rel=1e-9)
+    # far from 0 the two forms agree to eps / y_b (r) and eps / R'_M (r') relative: here 2e-10 and 3e-10.
+    for yb, rm in ((0.5, 0.8), (2.0, 7.0), (0.3, 0.3)):
+        assert necessity_ratio(yb, rm, eps_in_numerator=False) == pytest.approx(necessity_ratio(yb, rm), rel=1e-9)
+    for added, y0 in ((0.4, 1.0), (3.0, 5.0)):
+        assert (sufficiency_ratio(added, y0, eps_in_numerator=False)
+                == pytest.approx(sufficiency_ratio(added, y0), rel=1e-9))
+    # and so do TPN and TPS (the penalty case above: y_b = 0.25, R_M = 0.5, y0 = 1, area 1/4 -> 0.5).
+    curves = ([0, 0.5, 1], [1, 0.5, 0.5], [0, 0.5, 1], [1, 1, 0.5])
+    assert tpn(*curves, 1.0, 0.25, eps_in_numerator=False) == pytest.approx(tpn(*curves, 1.0, 0.25), rel=1e-9)
+    assert tpn(*curves, 1.0, 0.25, eps_in_numerator=False) == pytest.approx(0.5, rel=1e-9)
+    adding = ([0, 0.5, 1], [0, 0.5, 0.5], [0, 0.5, 1], [0, 0, 0.5])
+    assert tps(*adding, 1.0, eps_in_numerator=False) == pytest.approx(tps(*adding, 1.0), rel=1e-9)
 
 
 def test_tpn_tps_of_the_linear_toy_by_hand():
