@@ -182,10 +182,18 @@ def all_rejected(adjusted: Sequence[float], alpha: float = ALPHA) -> bool:
     return bool(adjusted) and all(_below(p, alpha) for p in adjusted)
 
 
-def drawn_rank_sums(d: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The signed-rank statistics of the paired differences ``d`` at drawn images: row ``k`` of ``idx`` (``(B, m)``
-    indices into ``d``, repeats allowed) is one sample. NaN differences (a value missing) and zero differences are
-    discarded in each sample, as in :func:`signed_rank`.
+def draw_counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """``(B, n)`` how many times each of ``n`` images is drawn in each sample of ``idx`` (``(B, m)`` indices)."""
+    idx = np.asarray(idx)
+    size = idx.shape[0]
+    return np.bincount((idx + n * np.arange(size)[:, None]).ravel(), minlength=size * n).reshape(size, n).astype(
+        np.float64)
+
+
+def drawn_rank_sums(d: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The signed-rank statistics of the paired differences ``d`` in drawn samples: row ``k`` of ``counts``
+    (:func:`draw_counts`, ``(B, n)``) says how often each image is drawn in sample ``k``. NaN differences (a value
+    missing) and zero differences are discarded in each sample, as in :func:`signed_rank`.
 
     Ranks come from the draw counts over ``|d|`` sorted once: a tie group of ``g`` drawn values ending at
     position ``c`` of the sample has the average rank ``c - (g - 1) / 2`` (what ``rankdata`` gives).
@@ -195,24 +203,22 @@ def drawn_rank_sums(d: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndar
         how many non-zero differences, and the tie term ``sum (g^3 - g)`` over the tie groups of the sample.
     """
     d = np.asarray(d, dtype=np.float64)
-    idx = np.asarray(idx)
-    n = d.size
-    size = idx.shape[0]
-    zeros = np.zeros(size)
-    if n == 0:
+    if d.size == 0:
+        zeros = np.zeros(counts.shape[0])
         return zeros, zeros.copy(), zeros.copy(), zeros.copy()
     usable = ~np.isnan(d) & (d != 0)
     order = np.argsort(np.where(np.isnan(d), np.inf, np.abs(d)), kind="stable")
+    order = order[usable[order]]  # only non-zero, finite differences are ranked
     ordered, magnitude = d[order], np.abs(d[order])
+    if order.size == 0:
+        zeros = np.zeros(counts.shape[0])
+        return zeros, zeros.copy(), zeros.copy(), zeros.copy()
     starts = np.flatnonzero(np.r_[True, magnitude[1:] != magnitude[:-1]])  # tie groups of |d|
-    negative, positive = (ordered < 0).astype(np.float64), (ordered > 0).astype(np.float64)
-    counts = np.bincount((idx + n * np.arange(size)[:, None]).ravel(),
-                         minlength=size * n).reshape(size, n)[:, order].astype(np.float64)
-    counts *= usable[order]
-    group = np.add.reduceat(counts, starts, axis=1)
+    drawn = counts[:, order]
+    group = np.add.reduceat(drawn, starts, axis=1)
     rank = np.cumsum(group, axis=1) - (group - 1) / 2
-    below = (rank * np.add.reduceat(counts * negative, starts, axis=1)).sum(axis=1)
-    above = (rank * np.add.reduceat(counts * positive, starts, axis=1)).sum(axis=1)
+    below = (rank * np.add.reduceat(drawn * (ordered < 0), starts, axis=1)).sum(axis=1)
+    above = (rank * np.add.reduceat(drawn * (ordered > 0), starts, axis=1)).sum(axis=1)
     return below, above, group.sum(axis=1), (group ** 3 - group).sum(axis=1)
 
 
@@ -228,7 +234,7 @@ def bootstrap_rank_biserial(d: np.ndarray, resamples: int, seed: int) -> np.ndar
     chunk = max(1, 2_000_000 // n)
     for start in range(0, resamples, chunk):
         stop = min(start + chunk, resamples)
-        below, above, _, _ = drawn_rank_sums(d, rng.integers(0, n, size=(stop - start, n)))
+        below, above, _, _ = drawn_rank_sums(d, draw_counts(rng.integers(0, n, size=(stop - start, n)), n))
         total = below + above
         with np.errstate(invalid="ignore", divide="ignore"):
             out[start:stop] = np.where(total > 0, (below - above) / total, math.nan)

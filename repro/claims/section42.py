@@ -10,13 +10,19 @@ comparing methods is listed as not testable.
 How each rule reads its words (details in :mod:`repro.claims.between`, :mod:`~repro.claims.within` and
 :mod:`~repro.claims.overall`):
 
-* "relatively better", "better ... compared to": better medians than each method compared (``better_than_all``);
+* "relatively better": better medians than each of the six others, or under the claim reading
+  ``relative_claims=most`` than most of them (``relatively_better``); "better ... compared to": better medians than
+  each method compared (``better_than_all``);
 * "good" / "does poorly": better / worse medians than a majority of the six other methods, 4 of 6 (rank 1-3 /
   5-7 of 7), so the middle method is neither (``most_pairs``);
 * "not significantly better": a rank-biserial margin of 0.1 (``not_better``);
 * "better in necessity than in sufficiency" of one method: its ranks among the methods (``rank_within``);
-* "no method significantly better on all": both the descriptive reading (medians) and the inferential one
-  (Holm-corrected paired tests); "none is a frequent winner for both": per-image winners.
+* "no method significantly better on all": ONE statement (``group``) with two tests, the descriptive one (medians)
+  and the inferential one (Holm-corrected paired tests); "none is a frequent winner for both" and "necessity and
+  sufficiency are generally mutually exclusive": per-image winners.
+
+A record with ``inferred=True`` is the project's inference from the text, not a statement of the paper; the
+report lists it apart and does not count it.
 
 The Random baseline of Figure 4 is never one of "the others" (``others`` defaults to the attribution methods).
 """
