@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 from repro.attributions import METHODS
+from repro.criteria.result import REASON_NO_POSITIVE
 from repro.io import atomic_write_npz
 from repro.results import ResultsTable, write_results
 
@@ -115,7 +116,7 @@ class SyntheticResults:
                 if (img, m) == NAN_ROW:
                     row.update(num_positive=0, n_ord=np.nan, s_ord=np.nan, one_minus_s_ord=np.nan, s_ord_text=np.nan,
                                s_ord_baseline=np.nan, tpn=np.nan, tps=np.nan,
-                               reason="M=0: no pixel has a positive attribution score")
+                               reason=REASON_NO_POSITIVE)
                 rows.append(row)
         return rows
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from repro.claims.section42 import CLAIMS, VGG16_SPECIFIC
 from repro.cli import main
 from repro.results import read_results
 
@@ -54,9 +55,13 @@ def _check_run(out, methods, skipped, gradcam_layer, n_images=2):
     for name in FIGURES:
         assert (out / "figures" / f"{name}.png").is_file(), name
     claims = (out / "claims.md").read_text()
-    assert claims.count("not applicable to the custom profile") == 6
-    assert "`deeplift_lowest_n_ord` (C1a)" in claims
-    assert "## `deeplift_lowest_n_ord`" not in claims  # listed, not tested
+    # the claims about the VGG16 / ImageNet ranking are tested on the custom profile and flagged (not left out)
+    flagged = re.findall(r"^## `(\w+)`: [A-Z ]+ \(about another model\)$", claims, flags=re.M)
+    assert flagged == [c.id for c in CLAIMS if c.id in VGG16_SPECIFIC]
+    assert "not applicable to the custom profile" not in claims
+    # ... and the report names the model and data its verdicts rest on before any verdict
+    head = claims.partition("\n## `")[0]
+    assert config["model_id"] in head and f"`{config['weights_id']}`" in head and str(config["images"]) in head
     return config, table
 
 

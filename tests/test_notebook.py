@@ -12,14 +12,22 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "walkthrough.i
 
 
 @pytest.mark.slow  # starts a Jupyter kernel: ~6 s idle, several times that on a loaded machine
-def test_walkthrough_notebook_executes_headless(synthetic_run):
+def test_walkthrough_notebook_executes_headless(synthetic, tmp_path):
+    """The synthetic run with one finite row flagged twice (both penalties ~0) beside its NaN row: the notebook
+    lists the NaN reason as undefined and the two flags apart, each with its count."""
     import nbformat
 
     from repro.claims import check_claims
+    from repro.criteria.result import FLAG_REASONS, REASON_NO_POSITIVE, REASON_SEPARATOR
     from repro.figures import draw_all
     from repro.notebook import execute_notebook
+    from repro.results import write_results
 
-    out = synthetic_run
+    out = synthetic.results_dir(tmp_path / "run", examples=2, size=8)
+    rows = synthetic.rows()
+    flagged = next(r for r in rows if not r["reason"])
+    flagged["reason"] = REASON_SEPARATOR.join(FLAG_REASONS)
+    write_results(out / "results.csv", rows)
     draw_all(out, dpi=40)
     check_claims(out, resamples=50, toys=False)
     executed = execute_notebook(NOTEBOOK, out)
@@ -32,6 +40,11 @@ def test_walkthrough_notebook_executes_headless(synthetic_run):
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 6  # Figures 2-7
     text = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
     assert "Claims of Section 4.2, checked" in text and "| DeepLIFT |" in text
+    undefined, _, flags = text.partition("Flags on finite values (kept in the medians above):")
+    n = len(rows)
+    assert f"Reasons for undefined values (NaN, dropped above):\n\n* {REASON_NO_POSITIVE} (1 of {n} rows)" in undefined
+    assert flags.startswith("\n\n" + "\n".join(f"* {r} (1 of {n} rows)" for r in sorted(FLAG_REASONS)))
+    assert not any(r in undefined for r in FLAG_REASONS)
     assert str(out) in "".join(o.get("text", "") for o in outputs)  # REPRO_RESULTS reached the kernel
 
 

@@ -143,4 +143,4 @@ def test_lrp_rule_and_perturbation_baseline_are_views_of_their_own_rows():
 def test_available_readings_lists_what_the_table_holds():
     labels = [r.label() for r in available_readings(known_table(), Reading())]
     assert labels == ["default", "score=probability", "s_ord=text", "s_ord=baseline", "guided_backprop=plain",
-                      "target=label", "tp_claims=within"]
+                      "target=label", "tp_claims=within", "relative_claims=most"]  # claim readings: always

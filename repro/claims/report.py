@@ -19,7 +19,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
 
 from repro.claims.across import ReadingsReport, View, readings_report
 from repro.claims.paired import ALPHA, LABELS
@@ -30,11 +32,15 @@ from repro.claims.stability import STABLE, Stability, verdict_stability
 from repro.claims.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, StatsMemo
 from repro.claims.text import finite_json, fmt, fmt_p, map_floats, md_table, verdict
 from repro.claims.toys import ToyCheck, toy_checks
+from repro.criteria.result import FLAG_REASONS
 from repro.io import atomic_write_json, atomic_write_text, read_json
 from repro.readings import DEFAULTS
 from repro.results import read_view
 from repro.reading_cases import case_rows
 from repro.vocabulary import CRITERION_LABELS, LOWER_IS_BETTER, display_name, is_better
+
+if TYPE_CHECKING:
+    from repro.results import ResultsTable
 
 TITLE = "Claims of Section 4.2, checked, with Section 4.3 and the conclusion"
 
@@ -68,6 +74,9 @@ class ClaimsReport:
     """Class name -> the claims evaluated on that class's images alone (empty: see ``class_note``)."""
     class_note: str = ""
     class_sizes: dict[str, int] = field(default_factory=dict)
+    flagged: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Flag reason -> method -> rows of the view whose finite value comes from a clipped penalty
+    (:data:`repro.criteria.result.FLAG_REASONS`: the definition's value, e.g. TPN ~1e10, not a bug)."""
 
     def other_model(self, claim_id: str) -> str:
         """Why ``claim_id``'s verdict is about another model than the paper's (``""``: it is not)."""
@@ -177,6 +186,17 @@ def statements(claims: Sequence[Claim]) -> list[Statement]:
     return [Statement(g, cs) for g, cs in groups.items()]
 
 
+def flag_counts(table: "ResultsTable") -> dict[str, dict[str, int]]:
+    """Flag reason -> method -> how many rows of ``table`` carry it (only the flags and methods that occur)."""
+    reasons, methods = table.column("reason"), table.column("method")
+    out: dict[str, dict[str, int]] = {}
+    for flag in FLAG_REASONS:
+        has = np.array([flag in str(r) for r in reasons], dtype=bool)
+        if has.any():
+            out[flag] = {m: int(np.sum(has & (methods == m))) for m in table.methods if np.any(has & (methods == m))}
+    return out
+
+
 def median_test_disagreements(claim: Claim) -> list[str]:
     """The pairs of the claim's family where the medians and the paired Wilcoxon test point opposite ways (the
     median of ``a`` better than ``b``'s while the signed ranks say ``b`` is better, or the reverse): a verdict
@@ -242,12 +262,13 @@ def check_claims(results_dir: str | Path, profile: str | None = None, resamples:
         ids = [i for i in table.image_ids if classes.get(i) == name]
         class_sizes[name] = len(ids)
         by_class[name] = evaluate_claims(table.of_images(ids), claims, resamples, seed, **memo.claim_readings)
+    flagged = flag_counts(table)
     report = ClaimsReport(str(results_dir), profile, len(table), len(table.image_ids), table.methods, resamples,
                           seed, evaluated, toy_checks() if toys else [], strict, memo.tp_claims, reading,
                           readings=across, provenance=provenance({**config, "profile": profile},
                                                                  len(table.image_ids)),
                           stability=stability, by_class=by_class, class_note=class_note,
-                          class_sizes=class_sizes)
+                          class_sizes=class_sizes, flagged=flagged)
     if write:
         atomic_write_json(results_dir / "claims.json", finite_json(report.to_dict()))
         atomic_write_text(results_dir / "claims.md", report.to_markdown())
@@ -356,13 +377,24 @@ def _conventions(report: ClaimsReport) -> list[str]:
         f"{4 * MIN_IMAGES}, ... images).", ""]
 
 
+def _flag_lines(report: ClaimsReport) -> list[str]:
+    if not report.flagged:
+        return []
+    return ["Values that are the definition's, not a bug: " + "; ".join(
+        f"{sum(by_method.values())} rows with \"{flag.split(' (')[0]}\" ("
+        + ", ".join(f"{display_name(m)} {n}" for m, n in by_method.items()) + ")"
+        for flag, by_method in report.flagged.items())
+        + f" of {report.num_images} images per method; their TPN / TPS are finite but huge (footnote 2's clipping "
+        "makes the penalty ~0), and `reason` in results.csv names it. Medians and ranks use them as numbers.", ""]
+
+
 def _markdown(report: ClaimsReport) -> str:
     lines = [
         f"# {TITLE}", "",
         f"Results: `{report.results_dir}` (profile **{report.profile}**, reading **{report.reading}**), "
         f"{report.num_rows} rows, {report.num_images} images, methods: "
         f"{', '.join(display_name(m) for m in report.methods)}.", "",
-        *_provenance_lines(report), *_conventions(report),
+        *_provenance_lines(report), *_conventions(report), *_flag_lines(report),
     ]
     groups = report.statements()
     counts = {w: sum(g.verdict == w for g in groups) for w in ("holds", "partly", "does not hold", "not testable")}

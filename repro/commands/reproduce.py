@@ -7,8 +7,8 @@ decides which methods run on it (:func:`repro.attributions.support.resolve_metho
 applies, the others skipped with one line each saying why; a method asked for by name that cannot run stops the
 command before any work), then records the resolved settings in ``config.json`` (the methods, Grad-CAM's layer, the
 input size and the model's identity) and ``support.json`` (what runs, what was skipped and why). Its claims
-report leaves out the claims about VGG16 / ImageNet rankings (:data:`repro.claims.section42.VGG16_SPECIFIC`),
-tested and flagged "about another model".
+report tests the claims about VGG16 / ImageNet rankings (:data:`repro.claims.section42.VGG16_SPECIFIC`) like the
+others and flags their verdicts "about another model".
 """
 
 from __future__ import annotations

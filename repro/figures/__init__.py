@@ -13,7 +13,8 @@ Figure 4    TPN and TPS curves of one image for each method including Random: to
 Figure 5    boxplots of N-Ord, 1 - S-Ord, TPN and TPS per method over all images (NaN rows dropped and counted;
             when a few outliers lie far above every whisker, the axis stops above the whiskers and the panel
             title gives how many points are cut and the maximum; when the table has error estimates, the
-            title ends with the largest sampling error estimate, or that it is below the plotted resolution)
+            title ends with the largest sampling error estimate, or that it is below the plotted resolution);
+            under the panels, the model and data of the run (its ``config.json``)
 Figure 6    the winner of each criterion on one image: its map over the input, titled "Winner of N-Ord: X"
 Figure 7    example images x methods, the TPN winner marked with a red check and the TPS winner with a blue one
 ==========  ============================================================================================
@@ -41,7 +42,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from repro.figures.boxplots import axis_top, figure5, figure5_figure, sampling_note
+from repro.figures.boxplots import axis_top, figure5, figure5_figure, figure5_source, sampling_note
 from repro.figures.curves import figure3, figure4, union_area
 from repro.figures.drawing import DPI, save
 from repro.figures.maps import NONNEGATIVE_STYLE, figure2, figure6, figure7, winners
@@ -54,7 +55,8 @@ GRID_IMAGES = 6
 
 __all__ = [
     "DPI", "FIGURE_NAMES", "GRID_IMAGES", "NONNEGATIVE_STYLE", "axis_top", "draw_all", "figure2", "figure3",
-    "figure4", "figure5", "figure5_figure", "figure6", "figure7", "sampling_note", "save", "union_area", "winners",
+    "figure4", "figure5", "figure5_figure", "figure5_source", "figure6", "figure7", "sampling_note", "save",
+    "union_area", "winners",
 ]
 
 
@@ -76,9 +78,10 @@ def draw_all(results_dir: str | Path, max_grid_images: int = GRID_IMAGES, toy: b
     results_dir = Path(results_dir)
     table, chosen = read_view(results_dir, **(reading or {}))
     own = run_reading(results_dir)
+    source = figure5_source(results_dir, len(table.image_ids))
     if chosen != own:
         out = results_dir / "figures" / chosen.label(own).replace(", ", "_")
-        return figure5(table, out, dpi=dpi)
+        return figure5(table, out, dpi=dpi, source=source)
     out = results_dir / "figures"
     paths: list[Path] = []
     examples = [load_example(p) for p in example_paths(results_dir, table)]
@@ -91,7 +94,7 @@ def draw_all(results_dir: str | Path, max_grid_images: int = GRID_IMAGES, toy: b
         paths += figure3(out, dpi=dpi)
     if examples:
         paths += figure4(examples[0], out, table, dpi=dpi)
-    paths += figure5(table, out, dpi=dpi)
+    paths += figure5(table, out, dpi=dpi, source=source)
     if examples:
         paths += figure6(examples[0], table, out, dpi=dpi)
         paths += figure7(examples[:max_grid_images], table, out, dpi=dpi)

@@ -9,11 +9,16 @@ When the table holds the error estimates (:data:`repro.results.ESTIMATE_COLUMNS`
 far its drawn values may be from exact mode (:func:`sampling_note`): the largest ``*_err`` estimate of that
 criterion over the values drawn inside the axis, said to be below the plotted resolution when it is below
 :data:`RESOLUTION` of the axis span. The note states an estimate, not a bound.
+
+Under the panels, one line names the model and data the boxes rest on (:func:`figure5_source`: the run's
+``config.json`` read through :func:`repro.claims.provenance.provenance`, TensorFlow-free), so a figure shown apart
+from its run still says which network, weights and images it describes.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -30,15 +35,37 @@ if TYPE_CHECKING:
 RESOLUTION = 1e-3
 """A sampling error below this share of a panel's axis span is below the plotted resolution."""
 
+SOURCE_PREFIX = "Model and data: "
+"""How the line under Figure 5's panels begins (followed by :func:`figure5_source`)."""
 
-def figure5(table: ResultsTable, out_dir: str | Path, dpi: int = DPI) -> list[Path]:
+
+def figure5_source(results_dir: str | Path, num_images: int) -> str:
+    """The model and data of the run in ``results_dir``, one line: :meth:`repro.claims.provenance.Provenance.short`
+    of its ``config.json`` over ``num_images`` images (TensorFlow-free), or, without a ``config.json``, that they
+    are not recorded."""
+    from repro.claims.provenance import provenance
+    from repro.io import read_json
+
+    path = Path(results_dir) / "config.json"
+    if not path.is_file():
+        return f"not recorded (no config.json in {results_dir}); {num_images} images"
+    return provenance(read_json(path), num_images).short()
+
+
+def figure5(table: ResultsTable, out_dir: str | Path, dpi: int = DPI, source: str | None = None) -> list[Path]:
     """Figure 5: boxplots of N-Ord, 1 - S-Ord, TPN, TPS per method over all images (NaN rows dropped), saved as
-    ``fig5_boxplots.png`` / ``.pdf`` (:func:`figure5_figure`)."""
-    return save(figure5_figure(table), out_dir, "fig5_boxplots", dpi)
+    ``fig5_boxplots.png`` / ``.pdf`` (:func:`figure5_figure`; ``source`` as there)."""
+    return save(figure5_figure(table, source), out_dir, "fig5_boxplots", dpi)
 
 
-def figure5_figure(table: ResultsTable) -> "Figure":
-    """The Figure 5 figure (see the module docstring), not saved."""
+def figure5_figure(table: ResultsTable, source: str | None = None) -> "Figure":
+    """The Figure 5 figure (see the module docstring), not saved.
+
+    Args:
+        table: the results, one row per (image, method).
+        source: the model and data the table rests on (:func:`figure5_source`), written under the panels after
+            :data:`SOURCE_PREFIX`; ``None`` writes no such line.
+    """
     methods = table.methods
     fig = new_figure(13.0, 3.9)
     axes = fig.subplots(1, len(CRITERIA))
@@ -78,6 +105,9 @@ def figure5_figure(table: ResultsTable) -> "Figure":
     axes[0].set_ylabel("score (lower is better)" if all(LOWER_IS_BETTER[c] for c in CRITERIA) else "score")
     fig.suptitle(f"Figure 5: criteria over {len(table.image_ids)} images (1 - S-Ord so that lower is better "
                  "everywhere)", fontsize=10)
+    if source is not None:
+        fig.supxlabel(textwrap.fill(SOURCE_PREFIX + source, 230, break_on_hyphens=False, break_long_words=False),
+                      fontsize=7.5, color="0.25")
     return fig
 
 

@@ -73,7 +73,8 @@ def reading_view(table: ResultsTable, reading: Reading, base: Reading) -> Result
 
 def available_readings(table: ResultsTable, base: Reading) -> list[Reading]:
     """``base`` and every one-at-a-time change of it that ``table`` can show: every score it holds, every S-Ord
-    reading and ``tp_claims`` value, and the map readings whose rows it holds."""
+    reading, every value of the claim readings (:data:`repro.readings.CLAIM_READINGS`), and the map readings whose
+    rows it holds."""
     tags = set(table.column("reading").tolist())
     scores = set(table.column("score").tolist())
     names = {}

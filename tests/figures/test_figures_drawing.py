@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from repro.figures import FIGURE_NAMES, axis_top, draw_all, figure3, figure5, union_area
+from repro.figures import FIGURE_NAMES, axis_top, draw_all, figure3, figure5, figure5_source, union_area
 from repro.figures.drawing import color_limit, grayscale
 from repro.results import read_results
 
@@ -29,7 +29,8 @@ def test_every_figure_is_written_as_png_and_pdf(drawn):
 
 def test_figures_are_deterministic(drawn, tmp_path):
     out, _ = drawn
-    again = figure5(read_results(out / "results.csv"), tmp_path, dpi=40)
+    table = read_results(out / "results.csv")  # drawn with the same model-and-data line as draw_all's
+    again = figure5(table, tmp_path, dpi=40, source=figure5_source(out, len(table.image_ids)))
     for p in again:
         assert p.read_bytes() == (out / "figures" / p.name).read_bytes()
 
@@ -127,3 +128,39 @@ def test_figure5_titles_carry_the_sampling_note_only_with_estimates(synthetic):
     assert s_ord.endswith("\nsampling error 0 (exact)")  # 1 - S-Ord reads S-Ord's estimate
     assert tpn.endswith("\nlargest sampling error est. 0.05")
     assert "sampling error" not in tps
+
+
+def _figure_texts(fig) -> list[str]:
+    from matplotlib.text import Text
+
+    return [t.get_text().replace("\n", " ") for t in fig.findobj(Text)]
+
+
+def test_figure5_names_the_model_and_data_it_rests_on(synthetic_run, tmp_path):
+    """The unsaved Figure 5 carries one line read from the run's config.json (Provenance.short: profile,
+    network, weights, image count, images), wrapped without changing a character; without config.json it says
+    they are not recorded; without ``source`` there is no such line."""
+    import json
+    import subprocess
+    import sys
+
+    from repro.claims.provenance import provenance
+    from repro.figures import figure5_figure
+    from repro.figures.boxplots import SOURCE_PREFIX
+
+    table = read_results(synthetic_run / "results.csv")
+    n = len(table.image_ids)
+    config = json.loads((synthetic_run / "config.json").read_text())
+    expected = provenance(config, n).short()
+    assert expected.startswith("embedded profile: the embedded CNN") and f"{n} images of" in expected
+    source = figure5_source(synthetic_run, n)
+    assert source == expected
+    fig = figure5_figure(table, source)
+    assert SOURCE_PREFIX + expected in _figure_texts(fig)
+    assert fig.get_supxlabel().replace("\n", " ") == SOURCE_PREFIX + expected
+    assert not any(t.startswith(SOURCE_PREFIX) for t in _figure_texts(figure5_figure(table)))
+    assert figure5_source(tmp_path, n) == f"not recorded (no config.json in {tmp_path}); {n} images"
+    code = (f"import sys; from repro.figures import figure5_source; figure5_source({str(synthetic_run)!r}, 3); "
+            "print('tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # read from config.json, no model loaded
