@@ -13,13 +13,18 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3  # hide the CUDA-plugin noise on CPU machines; 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
+# innvestigate 2.1.2 (LRP) requires Python < 3.12 and TensorFlow < 2.15: the stack is pinned to Python 3.11.
+PYTHON_HELP := this project needs Python 3.11 (innvestigate 2.1.2, its LRP, requires Python < 3.12 and TensorFlow < 2.15); install it (uv python install 3.11, pyenv install 3.11, or your distribution's python3.11 package) and run make again, or pass PYTHON=/path/to/python3.11
+
 $(STAMP): setup.cfg constraints.txt pyproject.toml
+	@test -x $(PY) || "$(PYTHON)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
+		|| { echo "make: '$(PYTHON)' is missing or not Python 3.11: $(PYTHON_HELP)" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install the package (editable) with test extras, pinned by constraints.txt
+install: $(STAMP)  ## create .venv and install the package (editable) with the test and bench extras, pinned by constraints.txt
 
 test: $(STAMP)  ## run the whole test suite (slow tests included)
 	$(PY) -m pytest -q
@@ -36,8 +41,7 @@ embedded-model: $(STAMP)  ## retrain the embedded model shipped in repro/embedde
 notebook: $(STAMP)  ## execute notebooks/walkthrough.ipynb against $(OUT)
 	REPRO_RESULTS=$(OUT) $(PY) -m repro.notebook notebooks/walkthrough.ipynb
 
-bench: $(STAMP)  ## install the optional peers (the bench extra) and write benchmarks/RESULTS.md (~10 min)
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,bench]'
+bench: $(STAMP)  ## write benchmarks/RESULTS.md against the peers Xplique and Quantus (~10 min)
 	$(PY) benchmarks/run.py --out benchmarks/RESULTS.md
 
 clean:  ## remove .venv and results

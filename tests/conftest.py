@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,28 @@ from repro.attributions import METHODS
 from repro.criteria.result import REASON_NO_POSITIVE
 from repro.io import atomic_write_npz
 from repro.results import ResultsTable, write_results
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+PAPER = REPOSITORY.parent / "shared" / "paper" / "paper.txt"
+"""The paper's text: every checkout and CI have it at ``../shared/paper/`` beside the repository."""
+
+
+def require(available: bool, what: str) -> None:
+    """Skip the calling test when ``available`` is false, naming ``what`` is missing; under ``CI=true`` fail
+    instead, so that CI never passes a test that did not run."""
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} (CI=true: a test that cannot find what it needs fails instead of skipping)")
+    pytest.skip(what)
+
+
+@pytest.fixture
+def paper_text() -> str:
+    """The text of ``paper.txt`` (:data:`PAPER`)."""
+    require(PAPER.is_file(), f"{PAPER} not found (the paper's text, ../shared/paper/ beside the checkout)")
+    return PAPER.read_text()
+
 
 N_IMAGES = 20
 OFFSETS = np.arange(N_IMAGES) - 9.5

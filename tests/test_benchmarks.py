@@ -22,6 +22,7 @@ if str(ROOT) not in sys.path:  # benchmarks/ is a top-level folder, not part of 
 from benchmarks import harness, peers  # noqa: E402
 from benchmarks.efficiency import measure_efficiency  # noqa: E402
 from benchmarks.scaling import image_sweep, project  # noqa: E402
+from conftest import require  # noqa: E402
 
 H = W = 8
 
@@ -163,13 +164,19 @@ def test_engine_curve_matches_brute_force(tiny):
         np.testing.assert_allclose(got, brute_curve(model, x, scores, targets, counts, mode), atol=1e-6)
 
 
-needs_xplique = pytest.mark.skipif(importlib.util.find_spec("xplique") is None,
-                                   reason="xplique is not installed (optional `bench` extra: make bench)")
-needs_quantus = pytest.mark.skipif(importlib.util.find_spec("quantus") is None,
-                                   reason="quantus is not installed (optional `bench` extra: make bench)")
+@pytest.fixture
+def needs_xplique() -> None:
+    require(importlib.util.find_spec("xplique") is not None,
+            "xplique is not installed (the `bench` extra, which make install puts in .venv)")
 
 
-@needs_xplique
+@pytest.fixture
+def needs_quantus() -> None:
+    require(importlib.util.find_spec("quantus") is not None,
+            "quantus is not installed (the `bench` extra, which make install puts in .venv)")
+
+
+@pytest.mark.usefixtures("needs_xplique")
 def test_xplique_adapter_matches_brute_force(tiny):
     model, x, scores, targets = tiny
     for mode in ("remove", "add"):
@@ -180,7 +187,7 @@ def test_xplique_adapter_matches_brute_force(tiny):
         np.testing.assert_allclose(y_mean, y.mean(axis=0), atol=1e-6)  # Xplique averages over the images
 
 
-@needs_xplique
+@pytest.mark.usefixtures("needs_xplique")
 def test_xplique_agrees_with_evaluate_curves(tiny):
     from repro.criteria import evaluate
 
@@ -192,7 +199,7 @@ def test_xplique_agrees_with_evaluate_curves(tiny):
         assert common == 9 and diff < 1e-6
 
 
-@needs_quantus
+@pytest.mark.usefixtures("needs_quantus")
 def test_quantus_adapter_matches_brute_force(tiny):
     model, x, scores, targets = tiny
     r, drops = peers.quantus_morf_drops(model.keras_model, x, scores, targets, 0.0, regions=6)
@@ -201,7 +208,7 @@ def test_quantus_adapter_matches_brute_force(tiny):
     np.testing.assert_allclose(drops, brute[:, :1] - brute[:, 1:], atol=1e-6)
 
 
-@needs_quantus
+@pytest.mark.usefixtures("needs_quantus")
 def test_quantus_adapter_rejects_image_baseline(tiny):
     model, x, scores, targets = tiny
     with pytest.raises(ValueError, match="uniform baseline"):
