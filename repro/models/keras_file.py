@@ -1,7 +1,8 @@
 """Your own classifier from a Keras model file (``.keras`` or ``.h5``/``.hdf5``) as an :class:`ImageModel`.
 
-:func:`load_keras_file` reads the file with ``tf.keras.models.load_model(path, compile=False)`` and checks what
-the study needs of it, each refusal one line naming the file:
+:func:`load_keras_file` reads the file with ``tf.keras.models.load_model(path, compile=False)`` (a ``.keras`` file
+saved by Keras 3 is rebuilt instead, :mod:`repro.models.keras3_file`) and checks what the study needs of it, each
+refusal one line naming the file:
 
 * one input ``(H, W, 3)`` (RGB) and one output ``(classes,)``; an input of free size (``None``) needs
   ``input_size``, which rebuilds the model at ``(S, S, 3)`` from its config with the same weights; a fixed size
@@ -24,6 +25,7 @@ from pathlib import Path
 from repro.errors import ReproError
 from repro.io import file_digest
 from repro.models.core import ImageModel, logit_problem
+from repro.models.keras3_file import keras3_version, read_keras3_file
 
 MODEL_FILE_SUFFIXES: tuple[str, ...] = (".keras", ".h5", ".hdf5")
 """File name endings :func:`is_model_file` recognises."""
@@ -45,6 +47,8 @@ def read_keras_file(path: str | Path) -> "tf.keras.Model":  # noqa: F821
                                                    else "no such file"))
     if not str(path).lower().endswith(MODEL_FILE_SUFFIXES):
         raise ReproError(f"model file {path}: expected a .keras or .h5 file written by model.save()")
+    if keras3_version(path):  # Keras 2.14 cannot read it: rebuilt layer by layer, nothing in it executed
+        return read_keras3_file(path)
     try:
         model = tf.keras.models.load_model(str(path), compile=False)
     except Exception as exc:  # unknown custom layer, Lambda in safe mode, weights-only file, damaged file, ...
