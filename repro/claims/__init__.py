@@ -17,7 +17,7 @@ Usage::
 
     report = check_claims("results/embedded")          # writes claims.md and claims.json
     report.failed                                       # ids of checks that do not hold
-    views = [("default", table, "between"), ("tp_claims=within", table, "within"), ...]
+    views = [("default", table, {}), ("tp_claims=within", table, {"tp_claims": "within"}), ...]
     print(readings_report(views).summary())             # claim x reading verdicts
 """
 

@@ -96,7 +96,9 @@ class ReadingsReport:
                  f"Reference reading: **{self.labels[0]}** (first column). A claim is *robust* when it holds (or "
                  "does not hold) in every reading; otherwise the readings that change its verdict *flip* it. "
                  "*holds and significant*: it holds and the Holm-corrected tests of its rule support it. In brackets: "
-                 "the share of bootstrap resamples of the images that give the same verdict under that reading "
+                 "the share of bootstrap resamples of the images that give the same holds / does-not-hold verdict "
+                 "under that reading (not its significance); *robust* speaks of the readings, the share of the "
+                 "images "
                  f"({self.memos[0].resamples if self.memos else 0} resamples, seed "
                  f"{self.memos[0].seed if self.memos else 0}). Readings: "
                  + "; ".join(f"{lab}: {n} images" for lab, n in zip(self.labels, self.num_images)) + ".", ""]

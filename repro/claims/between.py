@@ -154,7 +154,7 @@ def _as_most_pairs(spec: ClaimSpec, ref: str = "") -> ClaimSpec:
                                ref=ref or spec.ref)
 
 
-@rule("relatively_better", _describe_relatively_better, params=("at_least",), resolves=True)
+@rule("relatively_better", _describe_relatively_better, params=("at_least",), resolves=True, required=("at_least",))
 def relatively_better(spec: ClaimSpec, memo: StatsMemo) -> ClaimSpec:
     """The record ``spec`` stands for under ``memo.relative_claims`` (see the module docstring)."""
     ref = f"{spec.ref} (relative_claims={memo.relative_claims})".strip()

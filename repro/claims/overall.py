@@ -37,26 +37,25 @@ from typing import Callable
 import numpy as np
 
 from repro.claims.paired import ALPHA, holm
-from repro.claims.rules import ClaimSpec, Outcome, direction_word, holm_family, labels, names, rejected, rule
+from repro.claims.rules import (
+    ClaimSpec, Outcome, compared_methods, direction_word, holm_family, labels, names, rejected, rule,
+)
 from repro.claims.stats import StatsMemo
 from repro.claims.winners import (
-    FIGURE6_WINNERS, NECESSITY, SUFFICIENCY, same_winner_shares, winner_codes, winner_frequencies,
+    FIGURE6_WINNERS, NECESSITY, SUFFICIENCY, four_winners, same_winner_shares, winner_codes, winner_frequencies,
 )
 from repro.vocabulary import BASELINES, CRITERION_LABELS, best_method, display_name
-
-
-def _pool(spec: ClaimSpec, memo: StatsMemo) -> list[str]:
-    return list(spec.others) or [m for m in memo.table.methods if m not in BASELINES]
 
 
 PoolRule = Callable[[ClaimSpec, StatsMemo, list[str]], Outcome]
 
 
 def _over_pool(rule_fn: PoolRule) -> Callable[[ClaimSpec, StatsMemo], Outcome]:
-    """A rule run over the compared methods (:func:`_pool`), not testable when fewer than two are present."""
+    """A rule run over the compared methods (:func:`repro.claims.rules.compared_methods`: ``others`` when given,
+    else the attribution methods of the table), not testable when fewer than two are present."""
     @functools.wraps(rule_fn)
     def run(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
-        pool = _pool(spec, memo)
+        pool = compared_methods(spec, memo)
         if len(pool) < 2:
             return Outcome(None, "not testable: fewer than two attribution methods in the table")
         return rule_fn(spec, memo, pool)
@@ -132,6 +131,11 @@ def _describe_winners(spec: ClaimSpec) -> str:
             f"same image on more than a share {share} of the images (over {_pool_words(spec)})")
 
 
+def frequent_threshold(spec: ClaimSpec, pool: list[str]) -> float:
+    """The share above which a method is a "frequent winner for both": the record's ``frequent``, else ``1/k``."""
+    return float(spec.params.get("frequent") or 1.0 / len(pool))
+
+
 @rule("no_frequent_winner_for_both", _describe_winners, compares=False, params=("frequent",))
 @_over_pool
 def no_frequent_winner_for_both(spec: ClaimSpec, memo: StatsMemo, pool: list[str]) -> Outcome:
@@ -141,7 +145,7 @@ def no_frequent_winner_for_both(spec: ClaimSpec, memo: StatsMemo, pool: list[str
     freq = winner_frequencies(memo.table, pool)
     if freq.n_images == 0:
         return Outcome(None, "not testable: no image has a winner on every criterion")
-    threshold = float(spec.params.get("frequent") or 1.0 / len(pool))
+    threshold = frequent_threshold(spec, pool)
     p = [sps.binomtest(freq.both_count[m], freq.n_images, threshold, alternative="less").pvalue for m in pool]
     adjusted = holm(p)
     frequent = [m for m in pool if freq.both[m] > threshold]
@@ -176,7 +180,7 @@ def exclusive_verdicts(codes: dict[str, np.ndarray], n_methods: int, idx: np.nda
 def necessity_sufficiency_exclusive(spec: ClaimSpec, memo: StatsMemo, pool: list[str]) -> Outcome:
     """The same method wins a necessity and a sufficiency criterion on fewer images than independence predicts."""
     codes = winner_codes(memo.table, pool)
-    valid = np.all([codes[c] >= 0 for c in codes], axis=0)  # permute among the images with four winners
+    valid = four_winners(codes)  # permute among the images with four winners
     codes = {c: v[valid] for c, v in codes.items()}
     n = int(valid.sum())
     observed, expected = (float(v[0]) for v in same_winner_shares(codes, len(pool), np.arange(n)[None, :]))
@@ -190,6 +194,7 @@ def necessity_sufficiency_exclusive(spec: ClaimSpec, memo: StatsMemo, pool: list
     p = float((1 + np.sum(permuted <= observed)) / (1 + permuted.size))
     detail = (f"same method wins a necessity and a sufficiency criterion on {observed:.1%} of images (mean of the "
               f"four pairs) vs {expected:.1%} if independent; permutation p = {p:.3g}")
+    freq = winner_frequencies(memo.table, pool)
     values = {"observed": observed, "expected": expected, "permutation_p": p, "permutations": memo.resamples,
-              "pairs": [f"{a}|{b}" for a in NECESSITY for b in SUFFICIENCY]}
+              "pair_shares": freq.same_winner, "pair_expected": freq.same_winner_expected}
     return Outcome(holds, detail, p < ALPHA, values=values)

@@ -77,7 +77,7 @@ def provenance(config: Mapping[str, Any], num_images: int) -> Provenance:
         weights = "trained offline by `make embedded-model`, shipped in the repository"
         images = "the embedded logic-shapes test split (repro/data/shapes.py, generated, seed " \
                  f"{config.get('seed', 0)})"
-        classes = f"{len(CLASS_NAMES)} ({', '.join(CLASS_NAMES)}), balanced"
+        classes = f"{len(CLASS_NAMES)} ({', '.join(CLASS_NAMES)}; image i has class i mod {len(CLASS_NAMES)})"
     elif profile == "paper":
         network, size = "VGG16 (tf.keras.applications)", 224
         weights = "ImageNet (Keras' published VGG16 weights)"

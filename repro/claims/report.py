@@ -34,7 +34,7 @@ from repro.claims.text import finite_json, fmt, fmt_p, map_floats, md_table, ver
 from repro.claims.toys import ToyCheck, toy_checks
 from repro.criteria.result import FLAG_REASONS
 from repro.io import atomic_write_json, atomic_write_text, read_json
-from repro.readings import DEFAULTS
+from repro.readings import CLAIM_READINGS, DEFAULTS
 from repro.results import read_view
 from repro.reading_cases import case_rows
 from repro.vocabulary import CRITERION_LABELS, LOWER_IS_BETTER, display_name, is_better
@@ -60,7 +60,8 @@ class ClaimsReport:
     toys: list[ToyCheck]
     strict: bool = False
     """Fail (``exit_code`` 1) on any failed claim whatever the profile."""
-    tp_claims: str = DEFAULTS["tp_claims"]
+    claim_readings: dict[str, str] = field(default_factory=lambda: {n: DEFAULTS[n] for n in CLAIM_READINGS})
+    """How the claims read the table (:data:`repro.readings.CLAIM_READINGS`: ``tp_claims``, ``relative_claims``)."""
     reading: str = "default"
     """The label of the reading the claims read (:meth:`repro.readings.Reading.label`: the settings that differ
     from the paper's defaults)."""
@@ -166,14 +167,12 @@ class Statement:
 
     @property
     def verdict(self) -> str:
-        """``holds`` (every test holds), ``does not hold`` (no test holds), ``partly``, or ``not testable`` (no
-        test could be decided)."""
+        """``holds`` (every decided test holds), ``does not hold`` (no decided test holds), ``partly`` (the decided
+        tests disagree) or ``not testable`` (no test could be decided)."""
         decided = [c.holds for c in self.claims if c.holds is not None]
         if not decided:
             return "not testable"
-        if all(decided) and len(decided) == len(self.claims):
-            return "holds"
-        return "does not hold" if not any(decided) else "partly"
+        return "holds" if all(decided) else "does not hold" if not any(decided) else "partly"
 
 
 def statements(claims: Sequence[Claim]) -> list[Statement]:
@@ -219,8 +218,8 @@ def median_test_disagreements(claim: Claim) -> list[str]:
 
 def check_claims(results_dir: str | Path, profile: str | None = None, resamples: int = DEFAULT_RESAMPLES,
                  seed: int = DEFAULT_SEED, toys: bool = True, write: bool = True,
-                 strict: bool = False, claims: Sequence[ClaimSpec] = CLAIMS, *, tp_claims: str | None = None,
-                 readings: Sequence[View] | None = None) -> ClaimsReport:
+                 strict: bool = False, claims: Sequence[ClaimSpec] = CLAIMS, *,
+                 readings: Sequence[View] | None = None, **claim_readings: str) -> ClaimsReport:
     """Test every claim on the run's own reading of ``results_dir/results.csv`` (:func:`repro.results.read_view`:
     one row per (image, method)); write ``claims.md`` and ``claims.json`` there atomically.
 
@@ -232,11 +231,11 @@ def check_claims(results_dir: str | Path, profile: str | None = None, resamples:
         write: write the two report files.
         strict: make :attr:`ClaimsReport.exit_code` non-zero on any failure, whatever the profile.
         claims: the claim records to check (default: :data:`~repro.claims.section42.CLAIMS`).
-        tp_claims: reading of the proportionality claims; ``None``: the run's (``config.json``'s ``tp_claims``,
-            else the default ``"between"``). Ignored with ``readings`` (the first view's is used).
-        readings: views ``(label, table, tp_claims)`` of several readings, the default reading FIRST
+        readings: views ``(label, table, claim readings)`` of several readings, the default reading FIRST
             (:func:`repro.claims.readings_report`). The full report is then the first view's (``results.csv`` is
             not read), followed by the claim x reading table.
+        claim_readings: override the run's claim readings (``tp_claims="within"``, ``relative_claims="most"``;
+            default: ``config.json``'s); not with ``readings``, whose first view says them.
     Raises:
         ReproError: missing or malformed results table.
     """
@@ -245,15 +244,16 @@ def check_claims(results_dir: str | Path, profile: str | None = None, resamples:
     config = read_json(config_path) if config_path.exists() else {}
     profile = str(config.get("profile", "unknown")) if profile is None else profile
     across = None
+    if readings and claim_readings:
+        raise ValueError("check_claims: give claim readings through the views of `readings`, not beside them")
     if readings:
-        reading, table, claim_readings = readings[0]
+        reading, table, _ = readings[0]
         across = readings_report(readings, claims, resamples, seed)
         evaluated, memo = across.claims[0], across.memos[0]
     else:
         table, own = read_view(results_dir)
-        reading, claim_readings = own.label(), {**own.claim_readings(), **({"tp_claims": tp_claims} if tp_claims
-                                                                           else {})}
-        memo = StatsMemo(table, resamples, seed, **claim_readings)
+        reading = own.label()
+        memo = StatsMemo(table, resamples, seed, **{**own.claim_readings(), **claim_readings})
         evaluated = evaluate_with(memo, claims)
     stability = verdict_stability(claims, {c.id: c.holds for c in evaluated}, memo, subsample=True)
     classes, class_note = image_classes({**config, "profile": profile}, table.image_ids)
@@ -264,7 +264,7 @@ def check_claims(results_dir: str | Path, profile: str | None = None, resamples:
         by_class[name] = evaluate_claims(table.of_images(ids), claims, resamples, seed, **memo.claim_readings)
     flagged = flag_counts(table)
     report = ClaimsReport(str(results_dir), profile, len(table), len(table.image_ids), table.methods, resamples,
-                          seed, evaluated, toy_checks() if toys else [], strict, memo.tp_claims, reading,
+                          seed, evaluated, toy_checks() if toys else [], strict, dict(memo.claim_readings), reading,
                           readings=across, provenance=provenance({**config, "profile": profile},
                                                                  len(table.image_ids)),
                           stability=stability, by_class=by_class, class_note=class_note,
@@ -333,6 +333,12 @@ def _values_lines(c: Claim) -> list[str]:
                          "wins both", "expected if independent", f"Holm p (both < {v['threshold']:.3g})"], rows) + [
             "", f"Images: {v['n_images']} with a winner on every criterion ({v['dropped']} dropped). Same winner "
                 f"on: {same}. Images whose four winners are Figure 6's: {v['figure6_images']}."]
+    if "pair_shares" in v:  # necessity_sufficiency_exclusive
+        return md_table(["necessity winner", "sufficiency winner", "same method", "expected if independent"],
+                        [[LABELS[a], LABELS[b], f"{share:.1%}", f"{v['pair_expected'][f'{a}|{b}']:.1%}"]
+                         for (a, b), share in ((k.split("|"), x) for k, x in v["pair_shares"].items())]) + [
+            "", f"Mean of the four pairs: {v['observed']:.1%} against {v['expected']:.1%} if independent "
+                f"({v['permutations']} permutations, p = {fmt_p(v['permutation_p'])})."]
     if "per_method" in v:  # no_method_significantly_better_on_all
         return md_table(["method", "tests", "significant after Holm", "smallest r in its favour"],
                         [[display_name(m), r["tests"], r["significant"], fmt(r["min_effect_better"])]
@@ -363,10 +369,12 @@ def _provenance_lines(report: ClaimsReport) -> list[str]:
 def _conventions(report: ClaimsReport) -> list[str]:
     return [
         f"Medians over images with NaN rows dropped; 95% CI: percentile bootstrap of the median, "
-        f"{report.resamples} resamples, seed {report.seed}. {_direction_sentence(report.claims)} Verdicts are "
-        "decided by the medians (ranks, IQRs, effect-size bounds or per-image winners where the rule says so). A "
-        f"claim whose compared methods have fewer than {MIN_IMAGES} finite values on one of its criteria is NOT "
-        "TESTABLE.",
+        f"{report.resamples} resamples, seed {report.seed}. {_direction_sentence(report.claims)} What decides a "
+        "verdict is the rule's: medians (their order, ranks or IQRs) for most claims, per-image winners for the "
+        "two winner statements, Holm-corrected paired tests for the inferential test of C3, and the one-sided 95% "
+        "upper bound of the rank-biserial for the no-difference claim C7 (whose *significant* is the bootstrap "
+        f"test of that margin). A claim whose compared methods have fewer than {MIN_IMAGES} finite values on one "
+        "of its criteria is NOT TESTABLE.",
         "**One sign convention for every effect size: r > 0 supports the claim** (the matched-pairs rank-biserial "
         "correlation of the paired Wilcoxon signed-rank test by image, turned to the claimed direction). Multiple "
         f"comparisons: Holm within each claim's family (every test the claim makes), alpha {ALPHA}; *significant* "
@@ -374,18 +382,21 @@ def _conventions(report: ClaimsReport) -> list[str]:
         f"**Stability**: the share of {report.resamples} bootstrap resamples of the images (seed {report.seed}) "
         "whose verdict is the same as on all images, and the smallest number of images from which on it is the "
         f"same in at least {STABLE:.0%} of resamples (m-out-of-n bootstrap at {MIN_IMAGES}, {2 * MIN_IMAGES}, "
-        f"{4 * MIN_IMAGES}, ... images).", ""]
+        f"{4 * MIN_IMAGES}, ... images). Two verdicts are limited by power at small sizes whatever the data: the "
+        f"inferential test of C3 cannot reject its 24-test family at {MIN_IMAGES} images (so 'holds' is certain "
+        "there) and C7's bound is r + 0.59 at 10 images (so 'does not hold' is); their 'stable from' says so "
+        "rather than measuring the data.", ""]
 
 
 def _flag_lines(report: ClaimsReport) -> list[str]:
     if not report.flagged:
         return []
     return ["Values that are the definition's, not a bug: " + "; ".join(
-        f"{sum(by_method.values())} rows with \"{flag.split(' (')[0]}\" ("
-        + ", ".join(f"{display_name(m)} {n}" for m, n in by_method.items()) + ")"
+        f"\"{flag.split(' (')[0]}\" on " + ", ".join(f"{n} of the {report.num_images} images of {display_name(m)}"
+                                                for m, n in by_method.items())
         for flag, by_method in report.flagged.items())
-        + f" of {report.num_images} images per method; their TPN / TPS are finite but huge (footnote 2's clipping "
-        "makes the penalty ~0), and `reason` in results.csv names it. Medians and ranks use them as numbers.", ""]
+        + ". Their TPN / TPS are finite but huge (footnote 2's clipping makes the penalty ~0), and `reason` in "
+        "results.csv names it. Medians and ranks use them as numbers.", ""]
 
 
 def _markdown(report: ClaimsReport) -> str:

@@ -106,6 +106,8 @@ class Rule:
     compares: bool = True
     params: frozenset[str] = frozenset()
     resolve: Callable[["ClaimSpec", StatsMemo], "ClaimSpec"] | None = None
+    required: frozenset[str] = frozenset()
+    """The settings of ``params`` a record must give."""
 
 
 RULES: dict[str, Rule] = {}
@@ -113,14 +115,14 @@ RULES: dict[str, Rule] = {}
 
 
 def rule(name: str, describe: Callable[["ClaimSpec"], str], criteria: int | None = None, compares: bool = True,
-         params: Sequence[str] = (), resolves: bool = False) -> Callable:
+         params: Sequence[str] = (), resolves: bool = False, required: Sequence[str] = ()) -> Callable:
     """Decorator registering ``evaluate(spec, memo) -> Outcome`` in :data:`RULES` under ``name``; with
     ``resolves`` the function is ``resolve(spec, memo) -> ClaimSpec`` (see :class:`Rule`)."""
     def register(fn: Callable) -> Callable:
         if name in RULES:
             raise ValueError(f"rule {name!r} is already registered")
         RULES[name] = Rule(name, _no_evaluate if resolves else fn, describe, criteria, compares, frozenset(params),
-                           fn if resolves else None)
+                           fn if resolves else None, frozenset(required))
         return fn
     return register
 
@@ -179,6 +181,9 @@ class ClaimSpec:
                              f"({', '.join(LOWER_IS_BETTER)})")
         if spec_rule.criteria is not None and len(self.criteria) != spec_rule.criteria:
             raise ValueError(f"claim {self.id!r}: rule {self.rule!r} takes {spec_rule.criteria} criterion/criteria")
+        if spec_rule.required - set(self.params):
+            raise ValueError(f"claim {self.id!r}: rule {self.rule!r} needs the setting(s) "
+                             f"{', '.join(sorted(spec_rule.required - set(self.params)))}")
         if set(self.params) - spec_rule.params:
             raise ValueError(f"claim {self.id!r}: rule {self.rule!r} takes no setting(s) "
                              f"{', '.join(sorted(set(self.params) - spec_rule.params))}")
@@ -188,13 +193,19 @@ class ClaimSpec:
             raise ValueError(f"claim {self.id!r}: rule {self.rule!r} needs winners and others")
 
     @property
+    def tested_criteria(self) -> tuple[str, ...]:
+        """Every criterion the record reads: its ``criteria``, or the criteria of its ``pairs`` setting."""
+        return tuple(dict.fromkeys(c for pair in self.params.get("pairs", ()) for c in pair)) or self.criteria
+
+    @property
     def statement(self) -> str:
         """What is tested, in words, written by the rule from this record."""
         return RULES[self.rule].describe(self)
 
 
 def evaluate_claim(spec: ClaimSpec, memo: StatsMemo) -> Claim:
-    """Evaluate one record over ``memo.table`` with its rule (not testable when one of its methods is missing).
+    """Evaluate one record over ``memo.table`` with its rule (not testable when one of its methods is missing or
+    has fewer than :data:`MIN_IMAGES` finite values on one of its criteria).
 
     A rule that chooses between readings (:attr:`Rule.resolve`) is first replaced by the record it resolves to
     under ``memo``'s settings; the claim's ``statement`` and ``rule`` are then that record's.
@@ -229,8 +240,7 @@ def _untestable(spec: ClaimSpec, memo: StatsMemo) -> Outcome | None:
     missing = memo.missing([*spec.winners, *spec.others])
     if missing:
         return Outcome(None, f"not testable: method(s) {', '.join(missing)} missing from the table")
-    criteria = list(dict.fromkeys(c for pair in spec.params.get("pairs", ()) for c in pair)) or spec.criteria
-    stats = [s for c in criteria for s in memo.stats(c, compared_methods(spec, memo)).values()]
+    stats = [s for c in spec.tested_criteria for s in memo.stats(c, compared_methods(spec, memo)).values()]
     short = [f"{display_name(s.method)} has {s.n} finite {CRITERION_LABELS[s.criterion]} value(s)"
              for s in stats if s.n < MIN_IMAGES]
     if short:

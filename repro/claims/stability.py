@@ -9,11 +9,16 @@ of images** at which the verdict is the same in at least :data:`STABLE` of the s
 
 Each rule re-decides its verdict on all samples at once (:data:`KERNELS`, numpy over ``(samples, images)``): the
 same medians, IQRs, median ranks, rank-biserial bounds and per-image winners as the rule, with NaN values dropped
-per method as the rule drops them. Two rules decide on tests whose exact form is too slow to repeat thousands of
-times, and their kernel uses the same approximation on every sample: ``no_method_significantly_better_on_all``
-(scipy's exact signed-rank p below 51 pairs; the kernel the normal approximation with tie correction,
-:func:`repro.claims.paired.signed_rank_p_lower`) and ``no_frequent_winner_for_both`` (decided on shares, which the
-kernel repeats exactly). On the full table every kernel gives the rule's own verdict (tested).
+per method as the rule drops them. One rule decides on tests too slow to repeat thousands of times in their exact
+form: ``no_method_significantly_better_on_all``, whose kernel uses the normal approximation of the signed-rank test
+with the tie correction (:func:`repro.claims.paired.signed_rank_p_lower`) where scipy uses the exact distribution
+(up to 50 pairs without ties) or a permutation test (ties, few pairs). On the full table every kernel gives the
+rule's own verdict (tested).
+
+Two verdicts are limited by power at small sizes, whatever the data: the inferential test of C3 cannot reject a
+24-test Holm family at 10 images, so "holds" is certain there, and the no-difference bound of C7 is ``r + 0.59`` at
+10 images, so "does not hold" is. Their "stable from" size says so rather than measuring the data (the report
+notes it).
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from repro.claims.overall import _pool, exclusive_verdicts
+from repro.claims.overall import exclusive_verdicts, frequent_threshold
 from repro.claims.paired import (
     ALPHA, LOWER_IS_BETTER_ALL, draw_counts, drawn_rank_sums, rank_biserial_upper, signed_rank_p_lower,
 )
 from repro.claims.rules import MIN_IMAGES, ClaimSpec, compared_methods, resolved
 from repro.claims.stats import StatsMemo
-from repro.claims.winners import NECESSITY, SUFFICIENCY, winner_codes
+from repro.claims.winners import NECESSITY, SUFFICIENCY, four_winners, winner_codes
+from repro.claims.within import median_ranks
 from repro.vocabulary import ordered_methods
 
 STABLE = 0.95
@@ -168,23 +174,16 @@ def _iqr_below(spec: ClaimSpec, draws: Draws) -> np.ndarray:
     return ok.astype(np.float64)
 
 
-def _median_ranks(draws: Draws, criterion: str, pool: Sequence[str]) -> dict[str, np.ndarray]:
-    """Each method's rank by median among ``pool`` (1 + the number strictly better), NaN for a NaN median."""
-    med = {m: draws.median(criterion, m) for m in pool}
-    return {m: np.where(np.isnan(med[m]), np.nan,
-                        1.0 + sum(_better(criterion, med[o], med[m]).astype(float) for o in pool if o != m))
-            for m in pool}
-
-
 @kernel("rank_within")
 def _rank_within(spec: ClaimSpec, draws: Draws) -> np.ndarray:
     pool = ordered_methods([*spec.winners, *spec.others])
     if len(pool) < 2:
         return np.full(draws.size, math.nan)
+    ranks = {c: median_ranks({m: draws.median(c, m) for m in pool}, c) for c in spec.tested_criteria}
     ok = np.ones(draws.size, dtype=bool)
     for m in spec.winners:
         for x, y in spec.params.get("pairs", ()):
-            ok &= np.less(_median_ranks(draws, x, pool)[m], _median_ranks(draws, y, pool)[m])
+            ok &= np.less(ranks[x][m], ranks[y][m])
     return ok.astype(np.float64)
 
 
@@ -198,7 +197,7 @@ def _best_index(draws: Draws, criterion: str, pool: Sequence[str]) -> np.ndarray
 
 @kernel("no_method_best_on_all")
 def _no_method_best_on_all(spec: ClaimSpec, draws: Draws) -> np.ndarray:
-    pool = ordered_methods(_pool(spec, draws.memo))
+    pool = ordered_methods(compared_methods(spec, draws.memo))
     if len(pool) < 2:
         return np.full(draws.size, math.nan)
     best = np.stack([_best_index(draws, c, pool) for c in spec.criteria], axis=1)
@@ -208,7 +207,7 @@ def _no_method_best_on_all(spec: ClaimSpec, draws: Draws) -> np.ndarray:
 
 @kernel("no_method_significantly_better_on_all")
 def _no_method_significantly_better(spec: ClaimSpec, draws: Draws) -> np.ndarray:
-    pool = _pool(spec, draws.memo)
+    pool = compared_methods(spec, draws.memo)
     if len(pool) < 2:
         return np.full(draws.size, math.nan)
     dominated = np.zeros(draws.size, dtype=bool)
@@ -235,13 +234,13 @@ def _codes(draws: Draws, pool: Sequence[str]) -> dict[str, np.ndarray]:
 
 @kernel("no_frequent_winner_for_both")
 def _no_frequent_winner(spec: ClaimSpec, draws: Draws) -> np.ndarray:
-    pool = _pool(spec, draws.memo)
+    pool = compared_methods(spec, draws.memo)
     if len(pool) < 2:
         return np.full(draws.size, math.nan)
     codes = _codes(draws, pool)
-    valid = np.all([codes[c] >= 0 for c in (*NECESSITY, *SUFFICIENCY)], axis=0)[draws.idx]
+    valid = four_winners(codes)[draws.idx]
     count = valid.sum(axis=1)
-    threshold = float(spec.params.get("frequent") or 1.0 / len(pool))
+    threshold = frequent_threshold(spec, pool)
     ok = np.ones(draws.size, dtype=bool)
     for i in range(len(pool)):
         both = (np.any([codes[c] == i for c in NECESSITY], axis=0)
@@ -252,7 +251,7 @@ def _no_frequent_winner(spec: ClaimSpec, draws: Draws) -> np.ndarray:
 
 @kernel("necessity_sufficiency_exclusive")
 def _exclusive(spec: ClaimSpec, draws: Draws) -> np.ndarray:
-    pool = _pool(spec, draws.memo)
+    pool = compared_methods(spec, draws.memo)
     if len(pool) < 2:
         return np.full(draws.size, math.nan)
     return exclusive_verdicts(_codes(draws, pool), len(pool), draws.idx)
@@ -266,9 +265,8 @@ def sample_verdicts(spec: ClaimSpec, draws: Draws) -> np.ndarray:
     if draws.memo.missing([*spec.winners, *spec.others]):
         return np.full(draws.size, math.nan)
     verdicts = KERNELS[spec.rule](spec, draws)
-    criteria = list(dict.fromkeys(c for pair in spec.params.get("pairs", ()) for c in pair)) or spec.criteria
     short = np.zeros(draws.size, dtype=bool)
-    for c in criteria:
+    for c in spec.tested_criteria:
         for m in compared_methods(spec, draws.memo):
             short |= draws.count(c, m) < MIN_IMAGES
     return np.where(short, np.nan, verdicts)
@@ -281,7 +279,7 @@ class Stability:
     verdict: bool | None
     share: float
     """Share of the ``resamples`` bootstrap samples (all the images, drawn with replacement) whose verdict equals
-    ``verdict`` (a not-testable sample counts as different)."""
+    ``verdict`` (not testable on a sample counts as the same only when ``verdict`` is ``None``)."""
     resamples: int
     by_size: dict[int, float] = field(default_factory=dict)
     """Sample size -> the same share for samples of that many images (the m-out-of-n bootstrap)."""
@@ -305,21 +303,21 @@ def subsample_sizes(n: int) -> list[int]:
 
 
 def _agreement(verdicts: np.ndarray, verdict: bool | None) -> float:
-    target = math.nan if verdict is None else float(verdict)
-    same = np.isnan(verdicts) if verdict is None else verdicts == target
+    same = np.isnan(verdicts) if verdict is None else verdicts == float(verdict)
     return float(np.mean(same)) if verdicts.size else math.nan
 
 
 def verdict_stability(specs: Sequence[ClaimSpec], verdicts: dict[str, bool | None], memo: StatsMemo,
                       subsample: bool = False) -> dict[str, Stability]:
     """Claim id -> :class:`Stability` of its verdict (``verdicts``: the full table's) over ``memo.resamples``
-    bootstrap samples seeded with ``memo.seed``; with ``subsample`` also over samples of each size of
-    :func:`subsample_sizes`. Every claim sees the same samples."""
+    bootstrap samples; with ``subsample`` also over samples of each size of :func:`subsample_sizes`. The samples of
+    each size are seeded with ``(memo.seed, size)``, so the full-size share is the same with or without
+    subsampling, and every claim sees the same samples."""
     n = len(memo.table.image_ids)
-    rng = np.random.default_rng(memo.seed)
     sizes = subsample_sizes(n) if subsample else [n]
     out = {spec.id: Stability(verdicts[spec.id], math.nan, memo.resamples) for spec in specs}
     for size in sizes:
+        rng = np.random.default_rng([memo.seed, size])
         draws = Draws(memo, rng.integers(0, n, size=(memo.resamples, size)) if n else np.zeros((0, 0), int))
         for spec in specs:
             share = _agreement(sample_verdicts(spec, draws), verdicts[spec.id])

@@ -75,6 +75,12 @@ def winner_codes(table: ResultsTable, methods: Sequence[str]) -> dict[str, np.nd
     return {c: np.array([-1 if w is None else position[w] for w in ws], dtype=np.int64) for c, ws in winners.items()}
 
 
+def four_winners(codes: dict[str, np.ndarray]) -> np.ndarray:
+    """``(images,)`` whether an image has a winner on every criterion of :data:`NECESSITY` + :data:`SUFFICIENCY`
+    (the images the winner shares are over)."""
+    return np.all([codes[c] >= 0 for c in (*NECESSITY, *SUFFICIENCY)], axis=0)
+
+
 def same_winner_shares(codes: dict[str, np.ndarray], n_methods: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The share of drawn images whose winners of a necessity criterion and of a sufficiency criterion are the same
     method, and the share expected if the two winners were independent, each averaged over the four pairs
@@ -84,7 +90,7 @@ def same_winner_shares(codes: dict[str, np.ndarray], n_methods: int, idx: np.nda
     Returns:
         ``(observed, expected)``, each ``(B,)``; NaN where a sample has no image with four winners.
     """
-    valid = np.all([codes[c] >= 0 for c in (*NECESSITY, *SUFFICIENCY)], axis=0)[idx]
+    valid = four_winners(codes)[idx]
     count = valid.sum(axis=1)
     observed, expected = np.zeros(idx.shape[0]), np.zeros(idx.shape[0])
 

@@ -27,23 +27,31 @@ Section 4.2 whose reading the ``tp_claims`` setting chooses (registered in :data
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
+import numpy as np
+
+from repro.claims.paired import LOWER_IS_BETTER_ALL
 from repro.claims.rules import ClaimSpec, Outcome, holm_family, names, rejected, rule
 from repro.claims.stats import StatsMemo
-from repro.vocabulary import ATTRIBUTION_METHODS, CRITERION_LABELS, display_name, is_better, ordered_methods
+from repro.vocabulary import ATTRIBUTION_METHODS, CRITERION_LABELS, display_name, ordered_methods
 
 RAW: dict[str, str] = {"n_ord": "n_ord", "s_ord": "neg_s_ord", "one_minus_s_ord": "neg_s_ord", "tpn": "tpn",
                        "tps": "tps"}
 """Criterion -> the column its raw within-method comparison reads (lower is better for each)."""
 
 
-def median_ranks(medians: dict[str, float], criterion: str) -> dict[str, float]:
+def median_ranks(medians: Mapping[str, Any], criterion: str) -> dict[str, Any]:
     """Each method's rank by median, 1 = best; a tie shares the better rank (``1 +`` the number of methods
-    strictly better); NaN for a NaN median."""
-    return {m: math.nan if math.isnan(v) else
-            1.0 + sum(is_better(criterion, medians[o], v) for o in medians if o != m and not math.isnan(medians[o]))
-            for m, v in medians.items()}
+    strictly better); NaN for a NaN median. Element-wise when the medians are arrays (one per bootstrap sample,
+    :mod:`repro.claims.stability`), a float for float medians."""
+    lower = LOWER_IS_BETTER_ALL[criterion]
+    out = {}
+    for m, v in medians.items():
+        better = sum((np.less if lower else np.greater)(medians[o], v).astype(float) for o in medians if o != m)
+        rank = np.where(np.isnan(v), np.nan, 1.0 + np.asarray(better))
+        out[m] = float(rank) if np.ndim(rank) == 0 else rank
+    return out
 
 
 def _pairs(spec: ClaimSpec) -> Sequence[tuple[str, str]]:
@@ -63,7 +71,7 @@ def rank_within(spec: ClaimSpec, memo: StatsMemo) -> Outcome:
     pool = ordered_methods([*spec.winners, *spec.others])
     if len(pool) < 2:
         return Outcome(None, "not testable: fewer than two methods to rank")
-    criteria = list(dict.fromkeys(c for pair in _pairs(spec) for c in pair))
+    criteria = list(spec.tested_criteria)
     stats, ranks = [], {}
     for c in criteria:
         by_method = memo.stats(c, pool)

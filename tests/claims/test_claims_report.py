@@ -30,7 +30,7 @@ def test_check_claims_writes_standard_json_and_markdown(synthetic, tmp_path):
     assert len(data["claims"][0]["adjusted_p"]) == 6 and data["readings"] is None
     assert [u["id"] for u in data["not_testable"]] == [u.id for u in NOT_TESTABLE]
     # the run's own reading (its config.json says score "probability"), one row per (image, method)
-    assert data["tp_claims"] == "between" and data["reading"] == "score=probability"
+    assert data["claim_readings"] == {"tp_claims": "between", "relative_claims": "all"} and data["reading"] == "score=probability"
     text = (out / "claims.md").read_text()
     assert "DeepLIFT has shown relatively better Necessity Ordering" in text and "| DeepLIFT | 20 | 0 | 0.25 |" in text
     assert "(L813-815; C1a (relative_claims=all); rule `better_than_all`)" in text
@@ -104,13 +104,14 @@ def test_command_exit_codes(synthetic, tmp_path, capsys):
 
 def test_tp_claims_comes_from_the_argument_or_the_run_config(synthetic, tmp_path):
     out = synthetic.results_dir(tmp_path / "run", examples=0)
-    assert check_claims(out, resamples=20, toys=False, write=False).tp_claims == "between"
+    assert check_claims(out, resamples=20, toys=False, write=False).claim_readings["tp_claims"] == "between"
     within = check_claims(out, resamples=20, toys=False, write=False, tp_claims="within")
     claim = next(c for c in within.claims if c.id == "sm_ig_sg_better_tpn")
-    assert within.tp_claims == "within" and claim.rule == "rank_within" and "tp_claims=within" in claim.ref
+    assert within.claim_readings == {"tp_claims": "within", "relative_claims": "all"}
+    assert claim.rule == "rank_within" and "tp_claims=within" in claim.ref
     config = json.loads((out / "config.json").read_text())
     (out / "config.json").write_text(json.dumps({**config, "tp_claims": "within"}))
-    assert check_claims(out, resamples=20, toys=False, write=False).tp_claims == "within"
+    assert check_claims(out, resamples=20, toys=False, write=False).claim_readings["tp_claims"] == "within"
 
 
 def test_check_claims_with_reading_views_appends_the_readings_table(synthetic, tmp_path):
