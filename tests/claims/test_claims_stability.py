@@ -203,3 +203,10 @@ def test_the_vectorised_signed_rank_matches_scipy_on_every_sample():
         approx = sps.wilcoxon(a[idx[k]][keep], b[idx[k]][keep], zero_method="wilcox", alternative="less",
                               method="approx", correction=False).pvalue
         assert p[k] == pytest.approx(approx, rel=1e-9)
+
+
+def test_every_rule_that_decides_has_a_kernel_that_redecides_it():
+    from repro.claims.rules import RULES
+    from repro.claims.stability import KERNELS
+
+    assert {name for name, r in RULES.items() if r.resolve is None} == set(KERNELS)
