@@ -122,7 +122,7 @@ def test_relatively_better_reads_all_or_most_others():
     order = ["integrated_gradients", DL, SM, "smoothgrad", "lrp", "guided_backprop", "gradcam"]
     for i in range(12):
         for rank, m in enumerate(order):
-            cells[f"i{i:02d}", m] = {"n_ord": rank + 0.01 * i}
+            cells[f"i{i:02d}", m] = {"n_ord": rank * (1 + 0.001 * i) + 0.01 * i}  # no tied differences
     (spec,) = [c for c in CLAIMS if c.id == "deeplift_lowest_n_ord"]
     table = _table(cells)
     (default,) = evaluate_claims(table, [spec], resamples=20)
