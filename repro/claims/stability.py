@@ -129,14 +129,20 @@ def kernel(name: str) -> Callable[[Kernel], Kernel]:
     return register
 
 
-@kernel("better_than_all")
-def _better_than_all(spec: ClaimSpec, draws: Draws) -> np.ndarray:
+def _every_pair(spec: ClaimSpec, draws: Draws, holds: Callable[[str, str, str], np.ndarray]) -> np.ndarray:
+    """1.0 on the samples where ``holds(criterion, winner, other)`` for every criterion, winner and other of the
+    record, else 0.0."""
     ok = np.ones(draws.size, dtype=bool)
     for c in spec.criteria:
         for w in spec.winners:
             for o in spec.others:
-                ok &= _better(c, draws.median(c, w), draws.median(c, o))
+                ok &= holds(c, w, o)
     return ok.astype(np.float64)
+
+
+@kernel("better_than_all")
+def _better_than_all(spec: ClaimSpec, draws: Draws) -> np.ndarray:
+    return _every_pair(spec, draws, lambda c, w, o: _better(c, draws.median(c, w), draws.median(c, o)))
 
 
 @kernel("most_pairs")
@@ -156,22 +162,12 @@ def _not_better(spec: ClaimSpec, draws: Draws) -> np.ndarray:
     from repro.claims.between import NO_DIFFERENCE_MARGIN
 
     margin = float(spec.params.get("margin", NO_DIFFERENCE_MARGIN))
-    ok = np.ones(draws.size, dtype=bool)
-    for c in spec.criteria:
-        for w in spec.winners:
-            for o in spec.others:
-                ok &= rank_biserial_upper(*draws.effect_better(c, w, o)) < margin
-    return ok.astype(np.float64)
+    return _every_pair(spec, draws, lambda c, w, o: rank_biserial_upper(*draws.effect_better(c, w, o)) < margin)
 
 
 @kernel("iqr_below")
 def _iqr_below(spec: ClaimSpec, draws: Draws) -> np.ndarray:
-    ok = np.ones(draws.size, dtype=bool)
-    for c in spec.criteria:
-        for w in spec.winners:
-            for o in spec.others:
-                ok &= np.less(draws.iqr(c, w), draws.iqr(c, o))
-    return ok.astype(np.float64)
+    return _every_pair(spec, draws, lambda c, w, o: np.less(draws.iqr(c, w), draws.iqr(c, o)))
 
 
 @kernel("rank_within")
