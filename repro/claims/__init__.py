@@ -11,7 +11,10 @@ under one reading or several, and the toy examples of Section 3 recomputed throu
 * :mod:`repro.claims.winners`: per-image winners and how often one method wins necessity and sufficiency;
 * :mod:`repro.claims.toys`: Example 1 / Table 1 / Figure 3 and the linear toy ``2 x1 + x2`` (the figures use it);
 * :mod:`repro.claims.report`: :func:`check_claims`, which writes ``claims.md`` and ``claims.json``;
-* :mod:`repro.claims.across`: :func:`readings_report`, every claim under each reading, robust or flipped.
+* :mod:`repro.claims.across`: :func:`readings_report`, every claim under each reading, robust or flipped;
+* :mod:`repro.claims.stability`: how often each verdict survives resampling the images, and from how many images
+  on it is stable;
+* :mod:`repro.claims.provenance`: the model and data a report rests on, and the class of each image.
 
 Usage::
 
