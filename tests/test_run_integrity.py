@@ -80,6 +80,7 @@ FAULTS = [(errno.ENOSPC, "no space left on the device"), (errno.EROFS, "the file
           (errno.EACCES, "permission denied")]
 
 
+@pytest.mark.slow  # about 25 small runs: 80 s
 def test_a_write_failure_at_every_write_site_is_one_line_then_resumes_identically(reference, tmp_path, monkeypatch,
                                                                                    capsys):
     sites = write_sites(monkeypatch, tmp_path)
@@ -166,6 +167,7 @@ STAGES = [
 ]
 
 
+@pytest.mark.slow  # two small runs per stage: 5-8 s each
 @pytest.mark.parametrize("target, nth", STAGES)
 def test_ctrl_c_at_every_stage_boundary_resumes_identically(reference, tmp_path, monkeypatch, capsys, target, nth):
     if target == "repro.cache.MapCache.put":
@@ -252,6 +254,7 @@ def test_a_deleted_chunk_manifest_or_table_is_recomputed(reference, finished):
     assert (finished / "results.csv").read_bytes() == reference
 
 
+@pytest.mark.slow  # two small runs: 7 s
 def test_a_chunk_from_other_settings_is_recomputed(reference, finished, tmp_path):
     other = tmp_path / "other"
     assert run(other, "--steps", "5") == 0
@@ -274,6 +277,7 @@ def test_changed_settings_on_resume_are_refused(finished, capsys):
     assert "steps: 10 != 50" in one_error_line(capsys.readouterr().err)
 
 
+@pytest.mark.slow  # retrains and reruns: 6 s
 def test_weights_retrained_in_place_are_a_changed_setting(tmp_path, capsys):
     # same path, other numbers (what `make embedded-model` does to the shipped file): the resume is refused, and a
     # map cached under the old weights is never served (the key carries the weights' content digest)

@@ -172,6 +172,7 @@ def test_cached_worker_serves_its_model_and_makes_start_arrays_only_at_start(lin
 
 
 
+@pytest.mark.slow  # two worker start-ups: 8 s
 def test_method_close_stops_the_worker_it_started_and_leaves_others(linear):
     """What Study.close and the attribute command call: the process has exited when close() returns."""
     x = linear.preprocess(random_images(2, (8, 8, 3), seed=11))

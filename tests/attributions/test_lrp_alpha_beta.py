@@ -78,6 +78,7 @@ def test_hand_rule_sanity():
     assert hand_alpha2beta1(X[0], 0).sum() == pytest.approx(0.75)
 
 
+@pytest.mark.slow  # a worker start-up: 9 s
 def test_alpha2beta1_reading_equals_the_hand_rule_on_a_two_layer_dense_net():
     """Zero biases: the LRP method with the reading's arguments equals the hand computation on every row, including
     a dead hidden unit and a zero denominator (row 2: logit -3 with no positive part, so only the beta term acts

@@ -91,6 +91,7 @@ def test_splice_section_replaces_or_appends():
     assert splice_section("# R\n", "5. S", "x").endswith("## 5. S\n\nx\n")
 
 
+@pytest.mark.slow  # the benchmark section on the embedded model: 12 s
 def test_quick_section_runs_on_the_embedded_model():
     from benchmarks.inputs import Settings, load_embedded
 
