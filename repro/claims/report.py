@@ -91,6 +91,11 @@ class ClaimsReport:
         """The paper's statements (claims grouped by :attr:`Claim.group`, the project's inferences left out)."""
         return statements(self.claims)
 
+    def statement_counts(self) -> dict[str, int]:
+        """How many statements have each verdict (:attr:`Statement.verdict`)."""
+        verdicts = [g.verdict for g in self.statements()]
+        return {w: verdicts.count(w) for w in STATEMENT_VERDICTS}
+
     @property
     def exit_code(self) -> int:
         """1 when a check fails on the paper profile (or with ``strict``), else 0: the embedded profile reports."""
@@ -109,10 +114,8 @@ class ClaimsReport:
             lines.append(f"  {self.verdict_text(c):14s} {c.id}{inferred}: {c.detail}{stable}")
         for t in self.toys:
             lines.append(f"  {verdict(t.holds):14s} {t.id} (toy example)")
-        groups = self.statements()
-        counts = {w: sum(g.verdict == w for g in groups) for w in ("holds", "partly", "does not hold",
-                                                                    "not testable")}
-        verdict_line = (f"{counts['holds']} of {len(groups)} paper statements hold ({counts['partly']} partly, "
+        counts = self.statement_counts()
+        verdict_line = (f"{counts['holds']} of {sum(counts.values())} paper statements hold ({counts['partly']} partly, "
                         f"{counts['does not hold']} do not, {counts['not testable']} not testable); "
                         f"{sum(t.holds for t in self.toys)} of {len(self.toys)} toy checks hold; "
                         f"{len(self.not_testable)} statements not testable on a results table")
@@ -156,6 +159,10 @@ class ClaimsReport:
     def to_markdown(self) -> str:
         """The text of ``claims.md``."""
         return _markdown(self)
+
+
+STATEMENT_VERDICTS: tuple[str, ...] = ("holds", "partly", "does not hold", "not testable")
+"""The verdicts of a paper statement (:attr:`Statement.verdict`)."""
 
 
 @dataclass
@@ -407,8 +414,7 @@ def _markdown(report: ClaimsReport) -> str:
         f"{', '.join(display_name(m) for m in report.methods)}.", "",
         *_provenance_lines(report), *_conventions(report), *_flag_lines(report),
     ]
-    groups = report.statements()
-    counts = {w: sum(g.verdict == w for g in groups) for w in ("holds", "partly", "does not hold", "not testable")}
+    groups, counts = report.statements(), report.statement_counts()
     lines += ["## The paper's statements", "",
               f"**{counts['holds']} of {len(groups)} statements of the paper hold** on this run ({counts['partly']} "
               f"partly, {counts['does not hold']} do not, {counts['not testable']} not testable). A statement "

@@ -33,12 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from repro.commands.reproduce import claims_report
+    from repro.claims import check_claims
     from repro.results import reading_views
 
     views = reading_views(args.results_dir) if args.readings else None
-    report = claims_report(args.results_dir, args.profile, resamples=args.resamples, seed=args.seed,
-                           toys=not args.no_toys, strict=args.strict, readings=views)
+    report = check_claims(args.results_dir, args.profile, resamples=args.resamples, seed=args.seed,
+                          toys=not args.no_toys, strict=args.strict, readings=views)
     print(report.summary())
     print(f"[repro] wrote {args.results_dir / 'claims.md'} and {args.results_dir / 'claims.json'}")
     return report.exit_code

@@ -172,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
 def finish(out: Path, results: Path, profile: str) -> int:
     """Figures and claims (with the readings table over every reading the run holds), redone only when
     ``results.csv`` changed (a finished run re-run is a no-op)."""
+    from repro.claims import check_claims
     from repro.figures import draw_all
     from repro.io import atomic_write_text
     from repro.results import reading_views
@@ -180,20 +181,10 @@ def finish(out: Path, results: Path, profile: str) -> int:
     digest = hashlib.sha1(results.read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         print("[repro] results unchanged since the last run: figures and claims are up to date")
-        report = claims_report(out, profile, write=False)
+        report = check_claims(out, profile, write=False)
     else:
         draw_all(out)
-        report = claims_report(out, profile, readings=reading_views(out))
+        report = check_claims(out, profile, readings=reading_views(out))
         atomic_write_text(stamp, digest)
     print(report.summary())
     return report.exit_code
-
-
-def claims_report(out: Path, profile: str | None, write: bool = True, **options):
-    """:func:`repro.claims.check_claims` over every claim (on a profile other than ``paper`` the claims about the
-    VGG16 / ImageNet ranking are tested and flagged *about another model*,
-    :func:`repro.claims.section42.about_another_model`), written to ``claims.md`` / ``claims.json`` when ``write``.
-    ``options`` go to ``check_claims`` (``readings``, ``strict``...)."""
-    from repro.claims import check_claims
-
-    return check_claims(out, profile, write=write, **options)
