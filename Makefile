@@ -29,10 +29,10 @@ install: $(STAMP)  ## create .venv and install the package (editable) with the t
 TEST_WORKERS ?= 2  # pytest-xdist processes: measured 7 min 26 s with 2 against 13 min 29 s serial on 2 cores
 
 test: $(STAMP)  ## run the whole test suite (slow tests included), in $(TEST_WORKERS) parallel workers
-	$(PY) -m pytest -q -n $(TEST_WORKERS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: $(STAMP)  ## run the fast tests only
-	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not slow"
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not slow"
 
 reproduce: $(STAMP)  ## run the study end to end (PROFILE=embedded offline by default; PROFILE=paper needs ImageNet)
 	$(VENV)/bin/repro reproduce --profile $(PROFILE) --out $(OUT) $(ARGS)

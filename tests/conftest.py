@@ -37,6 +37,14 @@ PAPER = REPOSITORY.parent / "shared" / "paper" / "paper.txt"
 """The paper's text: every checkout and CI have it at ``../shared/paper/`` beside the repository."""
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the slow tests (and the groups that share an expensive fixture) first, each in its collected order.
+
+    With parallel workers (``make test``: pytest-xdist) the long tests then start at once and the many short ones
+    fill the workers at the end, instead of one long test running alone after every other test has finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def require(available: bool, what: str) -> None:
     """Skip the calling test when ``available`` is false, naming ``what`` is missing; under ``CI=true`` fail
     instead, so that CI never passes a test that did not run."""
@@ -52,6 +60,60 @@ def paper_text() -> str:
     """The text of ``paper.txt`` (:data:`PAPER`)."""
     require(PAPER.is_file(), f"{PAPER} not found (the paper's text, ../shared/paper/ beside the checkout)")
     return PAPER.read_text()
+
+
+def skip_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs made under ``monkeypatch`` write every output but the figures (``repro.figures.draw_all`` draws none).
+
+    For tests that compare a run's table, chunks or claims and never look at its figures: drawing them is most of a
+    small run's time (about 5 s of 7). The figures are tested in ``tests/figures`` and by the runs that assert them
+    (``tests/test_pipeline.py``), and the write-failure matrix keeps them where it injects a fault at or after their
+    write site."""
+    import repro.figures
+
+    monkeypatch.setattr(repro.figures, "draw_all", lambda *args, **kwargs: [])
+
+
+@pytest.fixture
+def without_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test's runs draw no figures (:func:`skip_figures`)."""
+    skip_figures(monkeypatch)
+
+
+SMALL_RUN = ["--profile", "embedded", "--limit", "4", "--quick", "--chunk-size", "2", "--no-progress",
+             "--methods", "saliency", "smoothgrad", "gradcam", "random", "--readings", "none"]
+"""A small study of in-process methods (two chunks of two images, no extra map readings): seconds per run, no
+worker process. The runs that test resuming, interrupting and sharding use it."""
+
+
+def run_small(out: Path, *extra: str) -> int:
+    """``repro reproduce`` with :data:`SMALL_RUN` (and ``extra``) into ``out``; its exit status."""
+    from repro.cli import main
+
+    return main(["reproduce", *SMALL_RUN, *extra, "--out", str(out)])
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An uninterrupted :data:`SMALL_RUN` (without figures), shared by the tests of one process: compare, copy,
+    never change it."""
+    out = tmp_path_factory.mktemp("small") / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        skip_figures(patch)
+        assert run_small(out) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def vgg16():
+    """VGG16 with its seeded random weights (``load_vgg16(weights=None)``), built once per test process and shared
+    with the DeepLIFT and LRP workers that serve it (their VGG16 graphs take 15-30 s each to build). Its tests are
+    in the ``xdist_group("vgg16")``, so that they run in one process; the workers are closed when the session ends."""
+    from repro.attributions.graph_worker import close_workers
+    from repro.models import load_vgg16
+
+    yield load_vgg16(weights=None)
+    close_workers()
 
 
 N_IMAGES = 20

@@ -60,10 +60,9 @@ def test_missing_local_weights_file_names_the_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_vgg16_without_weights_builds_and_predicts():
-    from repro.models import load_vgg16
-
-    m = load_vgg16(weights=None)
+@pytest.mark.xdist_group("vgg16")
+def test_vgg16_without_weights_builds_and_predicts(vgg16):
+    m = vgg16  # tests/conftest.py: load_vgg16(weights=None), built once for the vgg16 group
     assert m.input_shape == (224, 224, 3) and m.num_classes == 1000
     assert m.conv_layer == "block5_conv3" and len(m.class_names) == 1000
     np.testing.assert_allclose(m.baseline[0, 0], -CAFFE_BGR_MEANS, atol=1e-5)

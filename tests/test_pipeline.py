@@ -11,6 +11,7 @@ from repro.errors import ReproError
 from repro.config import check_same_settings, make_config, parse_shard
 from repro.criteria.result import nan_reason
 from repro.results import RESULT_COLUMNS
+from conftest import run_small
 
 TINY = ["--profile", "embedded", "--limit", "4", "--quick", "--chunk-size", "2", "--no-progress"]
 
@@ -48,12 +49,15 @@ def test_settings_mismatch_is_refused_and_named(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
+    """Every method and every map reading on 4 embedded images (30 s): its tests share one xdist worker
+    (``xdist_group``), so that it is computed once."""
     out = tmp_path_factory.mktemp("run") / "embedded"
     assert main(["reproduce", *TINY, "--out", str(out)]) == 0
     return out
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("tiny_run")
 def test_embedded_run_writes_table_figures_and_claims(tiny_run):
     rows = read_rows(tiny_run / "results.csv")
     assert list(rows[0]) == list(RESULT_COLUMNS)
@@ -74,6 +78,7 @@ def test_embedded_run_writes_table_figures_and_claims(tiny_run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("tiny_run")
 def test_readings_that_cannot_change_a_map_reuse_the_default_maps(tiny_run):
     """The embedded baseline is 0, so ``x - x_b = x``: ``input_reference=input_minus_baseline`` is the default's maps
     (same cache keys); ``target=label`` is the default's where the label is the top-1 class (all 4 images);
@@ -91,6 +96,7 @@ def test_readings_that_cannot_change_a_map_reuse_the_default_maps(tiny_run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("tiny_run")
 def test_rerun_of_a_finished_run_is_a_noop(tiny_run, capsys):
     before = {p: p.stat().st_mtime_ns for p in tiny_run.rglob("*") if p.is_file()}
     assert main(["reproduce", *TINY, "--out", str(tiny_run)]) == 0
@@ -99,8 +105,8 @@ def test_rerun_of_a_finished_run_is_a_noop(tiny_run, capsys):
     assert "up to date" in capsys.readouterr().out
 
 
-@pytest.mark.slow
-def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path, monkeypatch):
+@pytest.mark.usefixtures("without_figures")
+def test_killed_run_resumes_to_identical_results(small_run, tmp_path, monkeypatch):
     import repro.pipeline as pipeline
 
     out = tmp_path / "killed"
@@ -114,25 +120,24 @@ def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path, monkeypatch
         return real(study, c, cache)
 
     monkeypatch.setattr(pipeline, "compute_chunk", dies_on_second_chunk)
-    assert main(["reproduce", *TINY, "--out", str(out)]) == 130
+    assert run_small(out) == 130
     assert (out / "chunks" / "chunk_00000.csv").exists() and not (out / "results.csv").exists()
     assert not list((out / "chunks").glob("*.tmp*"))
     monkeypatch.setattr(pipeline, "compute_chunk", real)
     done = []
     monkeypatch.setattr(pipeline, "compute_chunk", lambda s, c, cache=None: done.append(c) or real(s, c, cache))
-    assert main(["reproduce", *TINY, "--out", str(out)]) == 0
+    assert run_small(out) == 0
     assert done == [1]  # the finished chunk 0 was not recomputed
-    assert (out / "results.csv").read_text() == (tiny_run / "results.csv").read_text()
+    assert (out / "results.csv").read_text() == (small_run / "results.csv").read_text()
 
 
-@pytest.mark.slow
-def test_shards_merge_to_the_unsharded_table_and_refuse_mixed_settings(tiny_run, tmp_path):
+def test_shards_merge_to_the_unsharded_table_and_refuse_mixed_settings(small_run, tmp_path):
     for i in range(2):
-        assert main(["reproduce", *TINY, "--shard", f"{i}/2", "--out", str(tmp_path / f"s{i}")]) == 0
+        assert run_small(tmp_path / f"s{i}", "--shard", f"{i}/2") == 0
     assert not (tmp_path / "s0" / "results.csv").exists()
     assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "--out", str(tmp_path / "m"),
                  "--no-figures"]) == 0
-    assert (tmp_path / "m" / "results.csv").read_text() == (tiny_run / "results.csv").read_text()
+    assert (tmp_path / "m" / "results.csv").read_text() == (small_run / "results.csv").read_text()
     cfg = json.loads((tmp_path / "s1" / "config.json").read_text())
     cfg["steps"] = 20
     (tmp_path / "s1" / "config.json").write_text(json.dumps(cfg))
@@ -140,8 +145,14 @@ def test_shards_merge_to_the_unsharded_table_and_refuse_mixed_settings(tiny_run,
 
 
 @pytest.mark.slow
-def test_paper_profile_runs_every_stage_on_vgg16_without_weights(tmp_path):
+@pytest.mark.xdist_group("vgg16")
+def test_paper_profile_runs_every_stage_on_vgg16_without_weights(tmp_path, monkeypatch, vgg16):
+    """``--weights none`` loads VGG16 with its seeded random weights: tests/conftest.py's ``vgg16`` is that network
+    (served here with the DeepLIFT and LRP workers the other VGG16 tests of its process started)."""
+    import repro.models.vgg16
     from PIL import Image
+
+    monkeypatch.setattr(repro.models.vgg16, "load_vgg16", lambda weights=None: vgg16)
 
     rng = np.random.default_rng(0)
     val = tmp_path / "val"
@@ -157,7 +168,7 @@ def test_paper_profile_runs_every_stage_on_vgg16_without_weights(tmp_path):
         Image.fromarray(rng.integers(0, 256, (240, 300, 3), dtype=np.uint8)).save(val / name)
     out = tmp_path / "paper"
     args = ["reproduce", "--profile", "paper", "--weights", "none", "--imagenet-dir", str(val),
-            "--manifest", str(manifest), "--steps", "3", "--quick", "--no-progress", "--out", str(out)]
+            "--manifest", str(manifest), "--steps", "1", "--quick", "--no-progress", "--out", str(out)]
     status = main(args)
     claims = json.loads((out / "claims.json").read_text())
     # the paper profile exits 1 exactly when a claim fails (two random-weight images cannot show the paper's medians)
@@ -198,6 +209,7 @@ def test_changing_a_method_default_recomputes_its_maps(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("tiny_run")
 def test_embedded_run_holds_every_reading_and_shares_what_it_can(tiny_run):
     from repro.results import read_results, reading_views
 

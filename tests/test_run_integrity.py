@@ -17,29 +17,24 @@ from pathlib import Path
 
 import pytest
 
+import repro.figures
 from repro.cli import main
+from conftest import SMALL_RUN as FAST
+from conftest import run_small as run
+from conftest import skip_figures
 
-FAST = ["--profile", "embedded", "--limit", "4", "--quick", "--chunk-size", "2", "--no-progress",
-        "--methods", "saliency", "smoothgrad", "gradcam", "random", "--readings", "none"]
-"""A small study of in-process methods (two chunks of two images, no extra map readings): seconds per run."""
+pytestmark = pytest.mark.usefixtures("without_figures")
+"""The runs here are compared by their tables, chunks and messages: they draw no figures (tests/conftest.py's
+skip_figures), except where the write-failure matrix injects a fault at or after the figures' write site."""
 
-
-def run(out: Path, *extra: str) -> int:
-    return main(["reproduce", *FAST, *extra, "--out", str(out)])
-
-
-@pytest.fixture(scope="module")
-def reference_run(tmp_path_factory) -> Path:
-    """An uninterrupted run."""
-    out = tmp_path_factory.mktemp("reference") / "run"
-    assert run(out) == 0
-    return out
+DRAW_ALL = repro.figures.draw_all
+"""The real figure drawing, for the runs that write the figures."""
 
 
-@pytest.fixture(scope="module")
-def reference(reference_run) -> bytes:
-    """results.csv of an uninterrupted run."""
-    return (reference_run / "results.csv").read_bytes()
+@pytest.fixture(scope="session")
+def reference(small_run) -> bytes:
+    """results.csv of an uninterrupted run (tests/conftest.py's small_run)."""
+    return (small_run / "results.csv").read_bytes()
 
 
 def one_error_line(err: str) -> str:
@@ -61,9 +56,11 @@ SITES = {"config": "config.json", "map": "/maps/", "example": "/examples/", "chu
 
 
 def write_sites(monkeypatch, tmp_path) -> dict[str, list[int]]:
-    """Site -> the indices of the atomic writes (os.replace calls) of a clean run that write there."""
+    """Site -> the indices of the atomic writes (os.replace calls) of a clean run that write there (figures
+    included)."""
     from fnmatch import fnmatch
 
+    monkeypatch.setattr(repro.figures, "draw_all", DRAW_ALL)
     calls = []
     real = os.replace
     monkeypatch.setattr(os, "replace", lambda a, b: calls.append(str(b)) or real(a, b))
@@ -80,7 +77,7 @@ FAULTS = [(errno.ENOSPC, "no space left on the device"), (errno.EROFS, "the file
           (errno.EACCES, "permission denied")]
 
 
-@pytest.mark.slow  # about 25 small runs: 80 s
+@pytest.mark.slow  # about 25 small runs, three of them with figures: 35 s
 def test_a_write_failure_at_every_write_site_is_one_line_then_resumes_identically(reference, tmp_path, monkeypatch,
                                                                                    capsys):
     sites = write_sites(monkeypatch, tmp_path)
@@ -91,6 +88,10 @@ def test_a_write_failure_at_every_write_site_is_one_line_then_resumes_identicall
     real = os.replace
     for n, k in enumerate(points):
         code, message = FAULTS[n % len(FAULTS)]
+        if k >= sites["figure"][0]:  # the figures, claims and stamp are written after the figures are drawn
+            monkeypatch.setattr(repro.figures, "draw_all", DRAW_ALL)
+        else:
+            skip_figures(monkeypatch)
         out = tmp_path / f"fault{k}"
         calls = []
 
@@ -107,6 +108,7 @@ def test_a_write_failure_at_every_write_site_is_one_line_then_resumes_identicall
         assert f"{calls[-1]}: cannot write: {message}" in line
         assert no_temporaries(out)
         monkeypatch.setattr(os, "replace", real)
+        skip_figures(monkeypatch)
         assert run(out) == 0, f"resume after write {k}"
         assert (out / "results.csv").read_bytes() == reference, f"write {k} ({calls[-1]})"
 
@@ -197,11 +199,11 @@ def test_ctrl_c_at_every_stage_boundary_resumes_identically(reference, tmp_path,
 # ------------------------------------------------------------------------------------------- damaged state
 
 @pytest.fixture()
-def finished(reference_run, tmp_path) -> Path:
+def finished(small_run, tmp_path) -> Path:
     """A finished run of its own (a copy of the reference run: same settings, same files)."""
     import shutil
 
-    return Path(shutil.copytree(reference_run, tmp_path / "run"))
+    return Path(shutil.copytree(small_run, tmp_path / "run"))
 
 
 def chunk(out: Path, c: int, suffix: str = ".csv") -> Path:
@@ -399,12 +401,12 @@ def as_older_format(out: Path, c: int) -> None:
     chunk(out, c, ".json").write_text(json.dumps(manifest))
 
 
-def test_a_fixed_grid_run_writes_its_error_estimates(reference_run):
+def test_a_fixed_grid_run_writes_its_error_estimates(small_run):
     import numpy as np
 
     from repro.results import ESTIMATE_COLUMNS, read_results
 
-    table = read_results(reference_run)
+    table = read_results(small_run)
     assert all(name in table.columns for name in ESTIMATE_COLUMNS)
     finite = np.isfinite(table.column("n_ord"))
     assert (table.column("n_ord_err")[finite] > 0).any()  # 10 steps on 64 x 64 images: not exact

@@ -14,9 +14,9 @@ socket pair (``multiprocessing.connection``); its stderr goes to a temporary log
     ("close",)                               --->    exits (so does a closed or broken pipe)
 
 Each method's knowledge is one :class:`WorkerSpec` of :data:`WORKER_METHODS`; nothing else branches on its name:
-``payload(keras_model, tmp_dir)`` is the model as sent (DeepLIFT: the layer list with numpy weights, built and
-validated in the parent, so an unsupported model fails before any process starts; LRP: ``model.to_json()`` and a
-temporary ``.h5`` weights file, deleted once the worker is ready); ``arrays(image_model, params)`` the scorer's
+``payload(keras_model)`` is the model as sent, all in the start message, no file on disk (DeepLIFT: the layer
+list with numpy weights, built and validated in the parent, so an unsupported model fails before any process
+starts; LRP: ``model.to_json()`` and the weights as numpy arrays); ``arrays(image_model, params)`` the scorer's
 start arrays (DeepLIFT: ``reference``, the baseline; LRP: ``input_bounds``, the z^B pixel box or ``None``);
 ``settings`` the method's settings passed on to ``build(payload, arrays, batch_size, **settings) -> score``, which
 runs in the worker with graph mode on.
@@ -58,7 +58,7 @@ Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 class WorkerSpec:
     """One method's knowledge, parent and worker side (see the module docstring)."""
 
-    payload: Callable[[Any, Path], dict]  # parent: (keras_model, tmp_dir) -> the model as sent to the worker
+    payload: Callable[[Any], dict]  # parent: keras_model -> the model as sent to the worker
     arrays: Callable[[ImageModel, dict], dict]  # parent: (model, params) -> the scorer's start arrays
     settings: tuple[str, ...]  # the params passed to ``build`` as keyword arguments
     build: Callable[..., Scorer]  # worker: (payload, arrays, batch_size, **settings) -> score(x, targets)
@@ -70,23 +70,21 @@ def _deeplift_build(payload: dict, arrays: dict, batch_size: int, nonlinear_mode
     return deeplift_scorer(layers, arrays["reference"], nonlinear_mode=nonlinear_mode, batch_size=batch_size)
 
 
-def _lrp_payload(keras_model: Any, tmp: Path) -> dict:
-    weights_path = str(tmp / "weights.h5")
-    keras_model.save_weights(weights_path)
-    return {"model_json": keras_model.to_json(), "weights_path": weights_path}
+def _lrp_payload(keras_model: Any) -> dict:
+    return {"model_json": keras_model.to_json(), "weights": keras_model.get_weights()}
 
 
 def _lrp_build(payload: dict, arrays: dict, batch_size: int, analyzer: str, epsilon: float) -> Scorer:
     import tensorflow as tf
 
     model = tf.keras.models.model_from_json(payload["model_json"])
-    model.load_weights(payload["weights_path"])
+    model.set_weights(payload.pop("weights"))  # the scorer keeps no numpy copy once they are loaded
     return lrp_scorer(model, analyzer=analyzer, epsilon=epsilon, input_bounds=arrays["input_bounds"])
 
 
 WORKER_METHODS: dict[str, WorkerSpec] = {
     "deeplift": WorkerSpec(
-        payload=lambda keras_model, tmp: {"layers": keras_to_deeplift_config(keras_model)},
+        payload=lambda keras_model: {"layers": keras_to_deeplift_config(keras_model)},
         arrays=lambda model, params: {"reference": np.asarray(model.baseline, np.float32)},
         settings=("nonlinear_mode",), build=_deeplift_build),
     "lrp": WorkerSpec(

@@ -19,13 +19,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import shutil
 import subprocess
-import tempfile
 import time
 import weakref
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -89,20 +86,18 @@ class GraphWorker:
         missing = [name for name in spec.settings if name not in params]
         if missing:
             raise ReproError(f"{method} worker: settings {missing} missing from {sorted(params)}")
-        tmp = Path(tempfile.mkdtemp(prefix=f"repro-{method}-"))
         try:
             message = {"method": method, "settings": {name: params[name] for name in spec.settings},
                        "batch_size": self.batch_size, "arrays": dict(arrays),
-                       "model": spec.payload(keras_model, tmp)}  # DeepLIFT: validated here, before any start-up
+                       "model": spec.payload(keras_model)}  # DeepLIFT: validated here, before any start-up
             self.process, self._conn, self._log = _spawn(method)
             self._conn.send(message)
+            del message  # the weights' copy
             _ensure_atexit()
             self._expect("ready", start_timeout, "starting")
         except BaseException:
             self.close()
             raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)  # the worker has loaded the weights (or failed)
         weakref.finalize(keras_model, self.close)
 
     @property

@@ -236,31 +236,6 @@ def test_killed_worker_gives_repro_error_not_a_hang(linear):
     assert worker not in _WORKERS.values()  # a dead worker is never handed out again
 
 
-# -------------------------------------------------------------------------------------------------------- VGG16
-@pytest.mark.slow
-def test_both_methods_run_on_vgg16_at_224():
-    import tensorflow as tf
-
-    from repro.models import build_vgg16
-
-    tf.keras.utils.set_random_seed(0)
-    model = ImageModel("vgg16", build_vgg16(None), vgg16_preprocess, [str(i) for i in range(1000)],
-                       "block5_conv3")
-    x = model.preprocess(random_images(1, (224, 224, 3), seed=7))
-    target = np.array([3])
-    delta = (model.logits_model(x).numpy()[0, 3] - model.logits_model(model.baseline[None]).numpy()[0, 3])
-    for name in ("deeplift", "lrp"):
-        maps = get_method(name)(model, x, target)
-        assert maps.shape == (1, 224, 224, 3) and maps.dtype == np.float32 and np.isfinite(maps).all()
-        assert np.abs(maps).max() > 0
-        if name == "deeplift":
-            # deeplift's only max-pooling rule is the gradient rule, so on VGG16 summation-to-delta is not exact
-            # (the reference's pooled activations differ near the borders); docs/methods.md records the measured
-            # gap. Only the sign is a property of the method here: a large relative gap would flag a wrong target.
-            assert np.sign(maps.sum()) == np.sign(delta)
-    close_workers()
-
-
 @pytest.mark.slow  # one more worker start-up
 def test_deeplift_summation_to_delta_is_exact_without_max_pooling():
     """Functional model with an InputLayer, a ReLU layer, random biases and a non-zero reference: with no max

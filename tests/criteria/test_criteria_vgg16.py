@@ -5,11 +5,11 @@ import pytest
 
 
 @pytest.mark.slow
-def test_vgg16_all_positive_map_reaches_baseline_and_original():
+@pytest.mark.xdist_group("vgg16")  # tests/conftest.py's vgg16, shared by one process
+def test_vgg16_all_positive_map_reaches_baseline_and_original(vgg16):
     from repro.criteria import evaluate
-    from repro.models import load_vgg16
 
-    model = load_vgg16(weights=None)
+    model = vgg16
     assert np.allclose(model.baseline[0, 0], [-103.939, -116.779, -123.68])
     raw = np.random.default_rng(0).uniform(0, 255, size=(1, 224, 224, 3)).astype(np.float32)
     x = model.preprocess(raw)
