@@ -3,7 +3,8 @@
 TensorFlow) only when it runs.
 
 Before a subcommand runs, every output location it will write (:data:`OUTPUTS`) is checked to be writable
-(:func:`repro.io.check_writable`), so a bad ``--out`` fails in one line before any work. A
+(:func:`repro.io.check_writable`), so a bad ``--out`` fails in one line before any work; a command that is refused
+or interrupted then removes the directories that check created if they are still empty. A
 :class:`~repro.errors.ReproError` prints one line and exits with status 2; Ctrl-C prints one line and exits with
 status 130 (finished chunks and cached maps are kept: rerunning the same command resumes).
 """
@@ -54,6 +55,29 @@ def check_outputs(args: argparse.Namespace) -> None:
             check_writable(value, kind)
 
 
+def remove_new_empty_directories(created: list) -> list:
+    """Remove each directory of ``created`` (made by this command: :data:`repro.io.CREATED_DIRECTORIES`) whose
+    tree holds nothing but directories, innermost first; a tree holding any file (or link) is left as it is.
+    Returns the directories removed."""
+    import os
+    from pathlib import Path
+
+    removed = []
+    for top in map(Path, reversed(created)):
+        if top.is_symlink() or not top.is_dir():
+            continue
+        tree = list(os.walk(top, topdown=False))
+        if any(files or any(os.path.islink(os.path.join(folder, d)) for d in dirs) for folder, dirs, files in tree):
+            continue
+        for folder, _, _ in tree:
+            try:
+                os.rmdir(folder)
+                removed.append(Path(folder))
+            except OSError:  # filled or removed meanwhile
+                break
+    return removed
+
+
 def _module(name: str):
     return importlib.import_module(f"repro.commands.{name.replace('-', '_')}")
 
@@ -73,6 +97,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``repro`` command ``argv`` (default ``sys.argv[1:]``); returns its exit status: the subcommand's,
+    2 after a :class:`~repro.errors.ReproError` (one line on stderr), 130 after Ctrl-C. A command that does not
+    finish removes the directories its output checks created that are still empty
+    (:func:`remove_new_empty_directories`)."""
     import os
 
     from repro.errors import ReproError
@@ -85,15 +113,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    from repro.io import CREATED_DIRECTORIES
+
+    first_new = len(CREATED_DIRECTORIES)
+    finished = False
     try:
         check_outputs(args)
-        return int(_module(args.command).run(args) or 0)
+        status = int(_module(args.command).run(args) or 0)
+        finished = True
+        return status
     except ReproError as exc:
         print(f"repro {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"\nrepro {args.command}: interrupted; rerun the same command to resume", file=sys.stderr)
         return INTERRUPTED_STATUS
+    finally:
+        if not finished:  # a refused or interrupted command leaves no new empty directory
+            remove_new_empty_directories(CREATED_DIRECTORIES[first_new:])
+        del CREATED_DIRECTORIES[first_new:]
 
 
 if __name__ == "__main__":

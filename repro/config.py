@@ -221,22 +221,66 @@ def make_config(profile: str = "embedded", quick: bool = False, **overrides: Any
         base["methods"] = tuple(base["methods"])
     i, n = base.get("shard", (0, 1))
     if not 0 <= i < n:
-        raise ReproError(f"shard index must satisfy 0 <= i < N, got {i}/{n}")
+        raise ReproError(f"shard index must satisfy 0 <= i < N (i counts from 0), got {i}/{n}")
     return StudyConfig(**base)
 
 
+SLURM_SHARD_VARIABLES: tuple[str, ...] = ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT")
+"""The environment variables a SLURM array job's shard is read from (:func:`parse_shard`)."""
+
+
+def _shard_range(n: int) -> str:
+    """The valid 0-based shards of ``n``, e.g. ``"0/4 ... 3/4"``."""
+    return f"0/{n}" if n == 1 else f"0/{n} ... {n - 1}/{n}"
+
+
+def check_shard(i: int, n: int, given: str) -> tuple[int, int]:
+    """``(i, n)`` when ``0 <= i < n``; else :class:`ReproError` (one line) starting with ``given`` (how the user
+    wrote it), saying that ``i`` counts from 0 and, for ``i == n`` (1-based numbering), which shard to write."""
+    if n < 1:
+        raise ReproError(f"{given}: N must be at least 1 (shard i of N, 0 <= i < N)")
+    if not 0 <= i < n:
+        fix = f"; for 1-based numbering (1/{n} ... {n}/{n}) write i - 1, here {i - 1}/{n}" if i == n else ""
+        raise ReproError(f"{given}: i counts from 0 ({_shard_range(n)}){fix}")
+    return i, n
+
+
 def parse_shard(text: str | None, environ: Mapping[str, str] | None = None) -> tuple[int, int]:
-    """``"i/N"`` -> ``(i, N)``; without text, a SLURM array job's index/count, else ``(0, 1)``."""
+    """The shard ``(i, N)`` a run computes, ``0 <= i < N`` (shard ``i`` runs every ``N``-th chunk from chunk ``i``).
+
+    ``i`` counts from 0: ``"i/N"`` -> ``(i, N)`` (``0/4 ... 3/4``). Without text, a SLURM array job's
+    ``SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN`` of ``SLURM_ARRAY_TASK_COUNT`` (so ``--array=1-4`` and
+    ``--array=0-3`` both give ``0/4 ... 3/4``; a missing MIN reads as 0, a missing COUNT as 1); else ``(0, 1)``.
+
+    Raises:
+        ReproError: (one line) text that is not ``i/N`` or a shard out of range (naming the convention and, for
+            ``i == N``, the 0-based spelling); a SLURM variable that is not an integer, or that gives a shard out
+            of range (naming the variables and their values).
+    """
     environ = os.environ if environ is None else environ
     if text:
         try:
             i, n = (int(p) for p in text.split("/"))
         except ValueError:
             raise ReproError(f"--shard must look like i/N (e.g. 0/4), got {text!r}") from None
-        return i, n
+        return check_shard(i, n, f"--shard {text}")
     if "SLURM_ARRAY_TASK_ID" in environ:
-        i = int(environ["SLURM_ARRAY_TASK_ID"]) - int(environ.get("SLURM_ARRAY_TASK_MIN", 0))
-        return i, int(environ.get("SLURM_ARRAY_TASK_COUNT", 1))
+        given = {name: environ[name] for name in SLURM_SHARD_VARIABLES if name in environ}
+        values = {}
+        for name, value in given.items():
+            try:
+                values[name] = int(value)
+            except ValueError:
+                raise ReproError(f"{name}={value!r}: not an integer (SLURM sets it for an array job); fix or unset "
+                                 f"it, or pass --shard i/N") from None
+        i = values["SLURM_ARRAY_TASK_ID"] - values.get("SLURM_ARRAY_TASK_MIN", 0)
+        n = values.get("SLURM_ARRAY_TASK_COUNT", 1)
+        if n < 1 or not 0 <= i < n:
+            where = " ".join(f"{name}={value}" for name, value in given.items())
+            valid = _shard_range(n) if n >= 1 else "none: the count must be at least 1"
+            raise ReproError(f"{where}: shard {i}/{n} (TASK_ID - TASK_MIN of TASK_COUNT) is not one of {valid} "
+                             f"(a stepped or listed array?); pass --shard i/N to choose the shard yourself")
+        return i, n
     return 0, 1
 
 
@@ -330,14 +374,50 @@ def ids_digest(ids: Sequence[str]) -> str:
     return hashlib.sha1("\n".join(ids).encode()).hexdigest()
 
 
+SHOWN_VALUE_CHARS = 120
+"""A differing value longer than this (its ``repr``) is shortened in a settings refusal
+(:func:`setting_differences`)."""
+_ABSENT = object()
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` for a settings refusal: ``(absent)`` for a nested key one side lacks, shortened to
+    :data:`SHOWN_VALUE_CHARS` characters."""
+    text = "(absent)" if value is _ABSENT else repr(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[: SHOWN_VALUE_CHARS - 3] + "..."
+
+
+def setting_differences(old: Any, new: Any, name: str) -> list[str]:
+    """``"<name>: <old> != <new>"`` for each difference between two values of setting ``name``; where both are
+    dicts, only the differing nested keys, as dotted names (``method_params.integrated_gradients.rule: 'midpoint'
+    != 'right'``), in sorted order. Values are compared as JSON (a tuple equals a list)."""
+    if old is not _ABSENT and new is not _ABSENT and _norm(old) == _norm(new):
+        return []
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        return [line for key in sorted(set(old) | set(new), key=str)
+                for line in setting_differences(old.get(key, _ABSENT), new.get(key, _ABSENT), f"{name}.{key}")]
+    return [f"{name}: {_shown(old)} != {_shown(new)}"]
+
+
 def check_same_settings(where: Path, old: Mapping[str, Any], new: Mapping[str, Any],
                         advice: str = "use another --out directory") -> None:
-    """Raise :class:`ReproError` listing every result-determining setting that differs, then ``advice``."""
+    """Refuse two ``config.json`` records whose result-determining settings (:func:`result_settings`) differ.
+
+    Raises:
+        ReproError: ``"<where> was made with different settings (<difference>); <advice>"`` for one difference
+            (one line); for several, the first line ``"<where> was made with different settings (N differ):"``,
+            then one line per difference (:func:`setting_differences`: a dict-valued setting such as
+            ``method_params`` only by its differing nested keys), then ``advice``. A setting missing on one side
+            reads as ``None``.
+    """
     old_kept, new_kept = result_settings(old), result_settings(new)
-    diffs = [f"{k}: {old_kept.get(k)!r} != {new_kept.get(k)!r}" for k in sorted(set(old_kept) | set(new_kept))
-             if _norm(old_kept.get(k)) != _norm(new_kept.get(k))]
+    diffs = [line for k in sorted(set(old_kept) | set(new_kept))
+             for line in setting_differences(old_kept.get(k), new_kept.get(k), k)]
+    if len(diffs) == 1:
+        raise ReproError(f"{where} was made with different settings ({diffs[0]}); {advice}")
     if diffs:
-        raise ReproError(f"{where} was made with different settings ({'; '.join(diffs)}); {advice}")
+        lines = "\n".join(f"  {d}" for d in diffs)
+        raise ReproError(f"{where} was made with different settings ({len(diffs)} differ):\n{lines}\n{advice}")
 
 
 def _norm(v: Any) -> Any:

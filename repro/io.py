@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 import zlib
@@ -62,9 +63,25 @@ WRITE_ERRNOS: dict[int, str] = {
 """The write failures reported as one line (:class:`~repro.errors.WriteError`): errno -> what to do."""
 
 
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+"""numpy's message when the C library wrote fewer bytes than asked (``ndarray.tofile`` on a full disk): an
+``OSError`` without an errno."""
+
+
+def write_errno(exc: BaseException) -> int | None:
+    """The errno of a write failure :data:`WRITE_ERRNOS` knows (a short write counts as ``ENOSPC``), or ``None``."""
+    if not isinstance(exc, OSError):
+        return None
+    if exc.errno in WRITE_ERRNOS:
+        return exc.errno
+    if exc.errno is None and _SHORT_WRITE.search(str(exc)):
+        return errno.ENOSPC
+    return None
+
+
 def write_error(path: str | os.PathLike, exc: OSError) -> WriteError:
     """The one-line :class:`~repro.errors.WriteError` for ``exc`` raised while writing ``path``."""
-    advice = WRITE_ERRNOS.get(exc.errno or -1, exc.strerror or str(exc))
+    advice = WRITE_ERRNOS.get(write_errno(exc) or -1, exc.strerror or str(exc))
     return WriteError(f"{path}: cannot write: {advice}")
 
 
@@ -80,8 +97,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
         The open temporary file. If the ``with`` body raises, the temporary file is deleted and ``path`` is
         left exactly as it was.
     Raises:
-        WriteError: the file system refused the write (:data:`WRITE_ERRNOS`: full disk, read-only, permission,
-            a directory in the way); the message names ``path`` and what to do. Nothing is left behind.
+        WriteError: the file system refused the write (:data:`WRITE_ERRNOS`: full disk, a short write included,
+            read-only, permission, a directory in the way); the message names ``path`` and what to do. Nothing is
+            left behind.
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open mode must be 'w' or 'wb', got {mode!r}")
@@ -106,10 +124,15 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
                 os.unlink(tmp)
             except OSError:
                 pass
-        if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+        if write_errno(exc) is not None:
             raise write_error(path, exc) from None
         raise
     _fsync_directory(path.parent)
+
+
+CREATED_DIRECTORIES: list[Path] = []
+"""The outermost directory each :func:`check_writable` call created, in call order: a command that then fails
+removes those still empty (:func:`repro.cli.main`), so a refused command leaves no new directory behind."""
 
 
 def check_writable(path: str | os.PathLike, kind: str = "file") -> Path:
@@ -119,7 +142,8 @@ def check_writable(path: str | os.PathLike, kind: str = "file") -> Path:
         path: the location the user gave. kind: ``"file"`` (an output file; may exist, must not be a directory)
             or ``"dir"`` (an output directory; may exist, must be a directory).
     Creates the missing parent directories (a ``"dir"`` itself) and writes and removes a probe file there, so a
-    read-only file system, a missing permission or a path through a file is found now, not after the work.
+    read-only file system, a missing permission or a path through a file is found now, not after the work. The
+    outermost directory it created is appended to :data:`CREATED_DIRECTORIES`.
 
     Raises:
         WriteError: one line naming ``path`` and the problem.
@@ -133,6 +157,9 @@ def check_writable(path: str | os.PathLike, kind: str = "file") -> Path:
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         if kind == "dir" and path.exists() and not path.is_dir():
             raise WriteError(f"{path}: cannot write: it is a file, expected a directory")
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        if missing:  # before mkdir: a mkdir that fails halfway may leave part of it
+            CREATED_DIRECTORIES.append(missing[-1])
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-probe.", suffix=".tmp")
         os.close(fd)

@@ -18,6 +18,7 @@ refuses shards whose settings differ. Settings live in :mod:`repro.config`.
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -34,15 +35,19 @@ from repro.io import atomic_write_bytes, atomic_write_json, read_json, remove_st
 from repro.results import (
     assemble_results, chunk_image_ids, chunk_path, count_chunks, manifest_path, verify_chunk, write_chunk,
 )
+from repro.runlock import holds_lock, run_lock
 from repro.stages import compute_chunk
 
 
-def open_model(cfg: StudyConfig):
-    """The model of the run (:func:`repro.models.load_model`, with the custom profile's model options)."""
+def open_model(cfg: StudyConfig, trust_code: bool = False):
+    """The model of the run (:func:`repro.models.load_model`, with the custom profile's model options).
+    ``trust_code``: a model file may run the code stored in it (``--trust-model-code``; not a setting of the
+    study, since it changes no number)."""
     from repro.models import load_model
 
     options = {"preprocess": cfg.preprocess, "input_size": cfg.input_size, "gradcam_layer": cfg.gradcam_layer}
-    return load_model(cfg.model, cfg.weights, **{k: v for k, v in options.items() if v is not None})
+    return load_model(cfg.model, cfg.weights, trust_code=trust_code,
+                      **{k: v for k, v in options.items() if v is not None})
 
 
 def open_source(cfg: StudyConfig):
@@ -134,7 +139,12 @@ def check_labels(cfg: StudyConfig, source, num_classes: int) -> None:
 
 
 def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> Study:
-    """Create or reopen the run in ``out``; refuses a directory made with different settings."""
+    """Create or reopen the run in ``out``; refuses a directory made with different settings, labels the model
+    cannot use and (a file-based source) any image file that cannot be decoded, all before writing anything.
+
+    The litter of atomic writes cut short by a kill is deleted under the directory's lock
+    (:func:`repro.runlock.run_lock`): the caller's, when it holds it for the whole run as ``repro reproduce``
+    does, else taken for the cleanup only; the lock of another live run is refused in one line."""
     out = Path(out)
     cfg_path = out / "config.json"
     if cfg.profile == "paper" and not cfg.imagenet_dir and source is None:  # before loading (or downloading) VGG16
@@ -142,6 +152,8 @@ def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> St
     model = model if model is not None else open_model(cfg)
     source = source if source is not None else open_source(cfg)
     check_labels(cfg, source, model.num_classes)
+    if getattr(source, "check_files", None) is not None:  # a file-based source: one line naming every bad image
+        source.check_files()
     if getattr(source, "labels_path", None) is not None:  # a folder's labels.csv found without --labels is a setting
         cfg = replace(cfg, labels=str(source.labels_path))
     record = config_record(cfg, source.ids)
@@ -153,8 +165,9 @@ def open_study(cfg: StudyConfig, out: str | Path, model=None, source=None) -> St
     else:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(cfg_path, record)
-    for folder in (out, out / "chunks", out / "examples"):  # litter of atomic writes cut short by a kill
-        remove_stale_temporaries(folder)
+    with nullcontext() if holds_lock(out) else run_lock(out):  # never another live run's temporary files
+        for folder in (out, out / "chunks", out / "examples"):  # litter of atomic writes cut short by a kill
+            remove_stale_temporaries(folder)
     return Study(cfg, out, model, source, settings=settings_digest(record), weights_id=record["weights_id"])
 
 

@@ -103,7 +103,7 @@ def attribute_cached(study: "Study", method, ids: Sequence[str], x: np.ndarray, 
     if cache is None:
         return compute(list(range(len(ids))))
     keys = map_keys(study, method, ids, targets)
-    return cache.get_or_compute(keys, compute).astype(np.float32, copy=False)
+    return cache.get_or_compute(keys, compute, shape=model.input_shape[:2])
 
 
 def compute_chunk(study: "Study", c: int, cache: MapCache | None = None) -> list[dict]:

@@ -20,7 +20,7 @@ def cnn():
 
 @pytest.fixture
 def files(tmp_path, cnn, monkeypatch):
-    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None: cnn)
+    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None, **options: cnn)
     raw = random_images(3, SHAPE, seed=0)
     np.save(tmp_path / "imgs.npy", raw)
     np.savez(tmp_path / "imgs.npz", images=raw)
@@ -59,7 +59,7 @@ def test_attribute_writes_maps_and_second_run_reads_the_cache(files, cnn, monkey
     with np.load(files / "maps.npz") as f:
         first = {k: f[k] for k in f.files}
     assert set(first) == {"saliency", "random"} and first["saliency"].shape == (3, *SHAPE)
-    cached = sorted(p.relative_to(files / "cache") for p in (files / "cache").rglob("*.npy"))
+    cached = sorted(p.relative_to(files / "cache") for p in (files / "cache").rglob("*.npz"))
     assert len(cached) == 6
 
     import repro.attributions.base as base
@@ -83,11 +83,11 @@ def test_attribute_never_serves_maps_of_other_weights_from_the_same_file(files, 
     maps = {}
     for content, model in ((b"first", small_cnn(input_shape=SHAPE, classes=3, seed=1)), (b"second", other)):
         weights.write_bytes(content)
-        monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None, model=model: model)
+        monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None, model=model, **options: model)
         assert _attribute(files, *args) == 0
         with np.load(files / "maps.npz") as f:
             maps[content] = f["saliency"]
-    assert len(list((files / "cache").rglob("*.npy"))) == 2 * 2 * 3  # two weights x two methods x three images
+    assert len(list((files / "cache").rglob("*.npz"))) == 2 * 2 * 3  # two weights x two methods x three images
     assert not np.allclose(maps[b"first"], maps[b"second"])
     from repro.attributions import get_method
 
@@ -105,8 +105,8 @@ def test_attribute_cache_key_holds_the_method_parameters(files):
     assert _attribute(files, "--images", str(files / "imgs.npy"), "--seed", "1") == 0
     assert _attribute(files, "--images", str(files / "imgs.npy"), "--seed", "2") == 0
     # saliency has no seed: one set of 3 maps; random: one set per seed
-    assert len(list((files / "cache").rglob("saliency/**/*.npy"))) == 3
-    assert len(list((files / "cache").rglob("random/**/*.npy"))) == 6
+    assert len(list((files / "cache").rglob("saliency/**/*.npz"))) == 3
+    assert len(list((files / "cache").rglob("random/**/*.npz"))) == 6
 
 
 @pytest.mark.parametrize("argv, option, message", [
@@ -175,3 +175,46 @@ def test_images_off_the_0_255_scale_are_named_in_a_warning(tmp_path, capsys):
     assert len(err) == 2
     assert err[0].startswith(f"[repro] warning: {tmp_path / 'imgs.npy'}[1]: maximum 0.5 <= 1")
     assert err[1].startswith(f"[repro] warning: {tmp_path / 'imgs.npy'}[2]: values span [-120, -120]")
+
+
+# ------------------------------------------------------------------------------------------- refused: no new --out
+
+@pytest.mark.parametrize("case", ["no --images", "a model file that is not there"])
+def test_a_refused_reproduce_leaves_no_new_out_directory(tmp_path, capsys, case):
+    extra = [] if case == "no --images" else ["--images", str(tmp_path)]
+    out = tmp_path / "new" / "run"
+    assert main(["reproduce", "--profile", "custom", "--model", str(tmp_path / "missing.h5"), *extra,
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("repro reproduce: error: ") and len(err.splitlines()) == 1
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_refused_reproduce_leaves_no_default_out_directory_and_keeps_an_existing_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = ["reproduce", "--profile", "custom", "--model", "missing.h5", "--images", str(tmp_path)]
+    assert main(argv) == 2  # refused after reproduce made its default --out, results/custom
+    assert not (tmp_path / "results").exists()
+    (tmp_path / "mine").mkdir()
+    assert main([*argv, "--out", "mine"]) == 2
+    assert (tmp_path / "mine").is_dir()  # not made by the command: kept, empty or not
+
+
+def test_a_refused_evaluate_leaves_no_new_parent_of_its_out_file(files, capsys):
+    out = files / "new" / "deeper" / "res.csv"
+    assert main(["evaluate", "--images", str(files / "imgs.npy"), "--maps", str(files / "nope.npy"),
+                 "--out", str(out)]) == 2
+    assert "nope.npy" in capsys.readouterr().err
+    assert not (files / "new").exists()
+
+
+def test_only_new_directories_holding_no_file_are_removed(tmp_path):
+    from repro.cli import remove_new_empty_directories
+
+    (tmp_path / "a" / "b" / "c").mkdir(parents=True)
+    (tmp_path / "kept" / "sub").mkdir(parents=True)
+    (tmp_path / "kept" / "config.json").write_text("{}")
+    removed = remove_new_empty_directories([tmp_path / "a", tmp_path / "kept", tmp_path / "gone"])
+    assert removed == [tmp_path / "a" / "b" / "c", tmp_path / "a" / "b", tmp_path / "a"]
+    assert not (tmp_path / "a").exists()
+    assert (tmp_path / "kept" / "config.json").is_file() and (tmp_path / "kept" / "sub").is_dir()  # left as it is

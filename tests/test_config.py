@@ -101,3 +101,112 @@ def test_weights_and_model_files_are_settings_by_content_and_an_unreadable_file_
     monkeypatch.setattr(config, "file_digest", unreadable)
     with pytest.raises(ReproError, match=rf"^{labels}: cannot be read \(Permission denied\)$"):
         config_record(make_config("custom", model="embedded", images=str(tmp_path), labels=str(labels)), ["x"])
+
+
+# ------------------------------------------------------------------------------------------- shards
+
+def test_a_shard_counts_from_0_and_a_1_based_one_is_refused_with_the_fix():
+    from repro.config import parse_shard
+
+    assert [parse_shard(f"{i}/4", environ={}) for i in range(4)] == [(0, 4), (1, 4), (2, 4), (3, 4)]
+    with pytest.raises(ReproError, match=r"^--shard 4/4: i counts from 0 \(0/4 \.\.\. 3/4\); for 1-based numbering "
+                                         r"\(1/4 \.\.\. 4/4\) write i - 1, here 3/4$"):
+        parse_shard("4/4", environ={})
+    with pytest.raises(ReproError, match=r"^--shard 5/4: i counts from 0 \(0/4 \.\.\. 3/4\)$"):
+        parse_shard("5/4", environ={})
+    with pytest.raises(ReproError, match=r"^--shard -1/2: i counts from 0 \(0/2 \.\.\. 1/2\)$"):
+        parse_shard("-1/2", environ={})
+    with pytest.raises(ReproError, match=r"^--shard 1/1: i counts from 0 \(0/1\); for 1-based numbering \(1/1 \.\.\. "
+                                         r"1/1\) write i - 1, here 0/1$"):
+        parse_shard("1/1", environ={})
+    with pytest.raises(ReproError, match=r"^--shard 0/0: N must be at least 1 \(shard i of N, 0 <= i < N\)$"):
+        parse_shard("0/0", environ={})
+    with pytest.raises(ReproError, match=r"^--shard must look like i/N \(e\.g\. 0/4\), got '1/2/3'$"):
+        parse_shard("1/2/3", environ={})
+
+
+@pytest.mark.parametrize("first", [1, 0])
+def test_a_slurm_array_starting_at_1_or_at_0_gives_shards_0_to_n_minus_1(first):
+    from repro.config import parse_shard
+
+    shards = [parse_shard(None, environ={"SLURM_ARRAY_TASK_ID": str(task), "SLURM_ARRAY_TASK_MIN": str(first),
+                                         "SLURM_ARRAY_TASK_COUNT": "4"}) for task in range(first, first + 4)]
+    assert shards == [(0, 4), (1, 4), (2, 4), (3, 4)]
+
+
+def test_the_slurm_shard_without_min_or_count_and_the_flag_wins():
+    from repro.config import parse_shard
+
+    assert parse_shard(None, environ={"SLURM_ARRAY_TASK_ID": "0"}) == (0, 1)
+    assert parse_shard(None, environ={"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3"}) == (2, 3)
+    assert parse_shard("1/2", environ={"SLURM_ARRAY_TASK_ID": "abc"}) == (1, 2)  # --shard: the variables unread
+    assert parse_shard(None, environ={"SLURM_JOB_ID": "7"}) == (0, 1)
+
+
+@pytest.mark.parametrize("name, value", [("SLURM_ARRAY_TASK_ID", "abc"), ("SLURM_ARRAY_TASK_MIN", "1.5"),
+                                         ("SLURM_ARRAY_TASK_COUNT", "")])
+def test_a_slurm_variable_that_is_not_an_integer_is_one_line_naming_it(name, value):
+    from repro.config import parse_shard
+
+    env = {"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "2", name: value}
+    with pytest.raises(ReproError) as info:
+        parse_shard(None, environ=env)
+    assert str(info.value) == (f"{name}={value!r}: not an integer (SLURM sets it for an array job); fix or unset it, "
+                               "or pass --shard i/N")
+
+
+def test_a_slurm_shard_out_of_range_names_the_variables():
+    from repro.config import parse_shard
+
+    env = {"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "3"}  # --array=1-5:2
+    with pytest.raises(ReproError) as info:
+        parse_shard(None, environ=env)
+    assert str(info.value) == ("SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3: shard 4/3 "
+                               "(TASK_ID - TASK_MIN of TASK_COUNT) is not one of 0/3 ... 2/3 (a stepped or listed "
+                               "array?); pass --shard i/N to choose the shard yourself")
+
+
+def test_a_bad_slurm_task_id_is_one_line_from_the_command(monkeypatch, tmp_path, capsys):
+    from repro.cli import main
+
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "abc")
+    assert main(["reproduce", "--limit", "2", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err == ("repro reproduce: error: SLURM_ARRAY_TASK_ID='abc': not an integer (SLURM sets it for an array "
+                   "job); fix or unset it, or pass --shard i/N\n")
+    assert not (tmp_path / "run").exists()
+
+
+# ------------------------------------------------------------------------------------------- settings refusals
+
+def test_one_differing_setting_is_one_line_and_a_nested_one_names_only_its_key(tmp_path):
+    where = tmp_path / "config.json"
+    params = {"integrated_gradients": {"steps": 50, "rule": "midpoint", "batch": 32},
+              "smoothgrad": {"samples": 50, "noise": 0.2, "seed": 0}}
+    old = {"steps": 10, "method_params": params}
+    new = {"steps": 10, "method_params": {**params, "integrated_gradients": {**params["integrated_gradients"],
+                                                                            "rule": "right"}}}
+    with pytest.raises(ReproError) as info:
+        check_same_settings(where, old, new)
+    assert str(info.value) == (f"{where} was made with different settings (method_params.integrated_gradients.rule: "
+                               "'midpoint' != 'right'); use another --out directory")
+
+
+def test_several_differing_settings_are_listed_one_per_line(tmp_path):
+    where = tmp_path / "config.json"
+    old = {"steps": 10, "batch_size": 64, "methods": ["saliency"], "method_params": {"saliency": {"a": 1}},
+           "shard": [0, 2]}
+    new = {"steps": 50, "batch_size": 64, "methods": ("saliency", "lrp"), "shard": [1, 2],
+           "method_params": {"saliency": {"a": 2}, "lrp": {"rule": "epsilon", "epsilon": 0.01, "long": "x" * 200}}}
+    with pytest.raises(ReproError) as info:
+        check_same_settings(where, old, new, advice="these shards belong to different studies")
+    long = repr({"rule": "epsilon", "epsilon": 0.01, "long": "x" * 200})[:117] + "..."
+    assert str(info.value).splitlines() == [
+        f"{where} was made with different settings (4 differ):",
+        f"  method_params.lrp: (absent) != {long}",
+        "  method_params.saliency.a: 1 != 2",
+        "  methods: ['saliency'] != ('saliency', 'lrp')",
+        "  steps: 10 != 50",
+        "these shards belong to different studies",
+    ]
+    check_same_settings(where, {"methods": ["a"], "shard": [0, 2]}, {"methods": ("a",), "shard": [1, 2]})  # as JSON

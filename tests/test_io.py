@@ -140,3 +140,38 @@ def test_a_file_in_place_of_the_parent_directory_is_one_write_error(tmp_path):
         atomic_write_text(tmp_path / "afile" / "x.txt", "x")
     with pytest.raises(WriteError, match=r"afile/sub/x.txt: cannot write: a parent of it is a file"):
         atomic_write_text(tmp_path / "afile" / "sub" / "x.txt", "x")
+
+
+def test_a_short_write_on_a_full_disk_is_one_line_naming_the_file(tmp_path):
+    """numpy writes an array with the C library; on a full disk that is a short write, an ``OSError`` without an
+    errno (``4096 requested and 1008 written``). Reproduced for real in a child process whose file-size limit is
+    1000 bytes (RLIMIT_FSIZE, SIGXFSZ ignored): the write fails like on a full file system."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, signal, sys, numpy as np\n"
+        "from repro.errors import WriteError\n"
+        "from repro.io import atomic_write_npy\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
+        "try:\n"
+        f"    atomic_write_npy({str(tmp_path / 'map.npy')!r}, np.zeros(100_000, np.float32))\n"
+        "except WriteError as exc:\n"
+        "    print(exc)\n"
+        "    sys.exit(2)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stdout.strip() == f"{tmp_path / 'map.npy'}: cannot write: no space left on the device; free space " \
+                                  "and rerun"
+    assert _listing(tmp_path) == []  # no temporary left behind
+
+
+def test_numpys_short_write_message_counts_as_no_space():
+    from repro.io import write_error, write_errno
+
+    short = OSError("4096 requested and 1008 written")
+    assert short.errno is None and write_errno(short) == __import__("errno").ENOSPC
+    assert str(write_error("x.npy", short)) == "x.npy: cannot write: no space left on the device; free space and rerun"
+    assert write_errno(OSError("something else")) is None

@@ -84,7 +84,7 @@ def test_readings_that_cannot_change_a_map_reuse_the_default_maps(tiny_run):
     (same cache keys); ``target=label`` is the default's where the label is the top-1 class (all 4 images);
     ``perturbation_baseline=zero`` is the default's maps AND forwards (black is 0 in model space). Only the 8 own
     maps, GB's ``plain`` variant and LRP's ``alpha2beta1`` are computed: 10 per image, not 29."""
-    assert len(list((tiny_run / "maps").rglob("*.npy"))) == 4 * 10
+    assert len(list((tiny_run / "maps").rglob("*.npz"))) == 4 * 10
     rows = read_rows(tiny_run / "results.csv")
     own = {(r["image_id"], r["method"], r["score"]): r for r in rows if r["reading"] == ""}
     shifted = [r for r in rows if r["reading"] == "input_reference=input_minus_baseline"]
@@ -196,7 +196,7 @@ def test_changing_a_method_default_recomputes_its_maps(tmp_path, monkeypatch):
 
     def run(out):
         run_study(open_study(cfg, tmp_path / out), progress=False, cache=cache)
-        return len(list(cache.root.rglob("*.npy")))
+        return len(list(cache.root.rglob("*.npz")))
 
     assert run("a") == 2 and calls == [2]
     assert run("b") == 2 and calls == [2]  # same defaults: both maps read back, nothing computed
@@ -204,7 +204,7 @@ def test_changing_a_method_default_recomputes_its_maps(tmp_path, monkeypatch):
     monkeypatch.setattr(IntegratedGradients.__init__, "__defaults__", (steps, "right", batch))
     assert rule != "right"
     assert run("c") == 4 and calls == [2, 2]  # a changed default: new keys, both maps recomputed
-    with pytest.raises(ReproError, match=r"method_params: .*'rule': 'midpoint'.* != .*'rule': 'right'"):
+    with pytest.raises(ReproError, match=r"method_params\.integrated_gradients\.rule: 'midpoint' != 'right'"):
         open_study(cfg, tmp_path / "a")
 
 

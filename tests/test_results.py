@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 
 import numpy as np
@@ -157,3 +158,86 @@ def test_rows_without_estimates_are_written_with_nan_estimates(tmp_path):
 
 def _cells(row, names):
     return [str(row[n]) for n in names]
+
+
+# ------------------------------------------------------------------------------------------- formula injection
+
+FORMULA_ID = "=cmd|' -C calc'!A0.png"
+
+
+def test_a_formula_like_image_id_is_written_quoted_and_reads_back_exactly(tmp_path):
+    ids = [FORMULA_ID, "+1.png", "-x.png", "@sum.png", "\tt.png", "\rr.png", "'quoted.png", "''=two.png", "plain=.png",
+           ""]
+    rows = [_row(i, "saliency", reason=("=HYPERLINK()" if i == "" else "")) for i in ids]
+    path = write_results(tmp_path / "r.csv", rows)
+    assert path.read_text().splitlines()[1].startswith("'=cmd|' -C calc'!A0.png,saliency,")
+    with open(path, newline="") as f:
+        cells = [row[0] for row in csv.reader(f)][1:]
+    assert cells == ["'=cmd|' -C calc'!A0.png", "'+1.png", "'-x.png", "'@sum.png", "'\tt.png", "'\rr.png",
+                     "''quoted.png", "'''=two.png", "plain=.png", ""]
+    assert ",'=HYPERLINK()" in path.read_text()  # every text column, not only image_id
+    table = read_results(path)
+    assert table.column("image_id").tolist() == ids
+    assert table.column("reason").tolist()[-1] == "=HYPERLINK()"
+    assert table.column("s_ord").tolist() == [-0.5] * len(ids)  # numbers are not text: written as they are
+    assert results_text(table).encode() == path.read_bytes()  # read back, written again: the same bytes
+
+
+def test_a_chunk_of_a_formula_like_image_id_verifies_and_assembles(tmp_path):
+    import hashlib
+    import json
+
+    from repro.results import assemble_results, chunk_path, manifest_path, verify_chunk, write_chunk
+
+    keys, ids = [("saliency", "", "logit")], [FORMULA_ID, "-cr\r.png"]
+    write_chunk(tmp_path, 0, ids, keys, [_row(i, "saliency") for i in ids], "digest")
+    manifest = json.loads(manifest_path(tmp_path, 0).read_text())
+    assert manifest["image_ids"] == ids  # the manifest holds the ids themselves, the table their quoted cells
+    assert manifest["sha256"] == hashlib.sha256(chunk_path(tmp_path, 0).read_bytes()).hexdigest()
+    table, problem = verify_chunk(tmp_path, 0, "digest", keys, ids)
+    assert problem == "" and table.column("image_id").tolist() == ids
+    results = assemble_results(tmp_path, 1, "digest", keys)
+    assert results.read_bytes() == chunk_path(tmp_path, 0).read_bytes()
+    assert read_results(results).image_ids == ids
+    inode = results.stat().st_ino
+    assert assemble_results(tmp_path, 1, "digest", keys) == results and results.stat().st_ino == inode  # unchanged
+
+
+# ------------------------------------------------------------------------------------------- chunk manifests
+
+BAD_FIELDS = [
+    ("image_ids", 5, "chunk_00000.json: 'image_ids' is 5 (int), expected a list of image ids (strings)"),
+    ("image_ids", ["a", 1], "chunk_00000.json: 'image_ids' is ['a', 1] (list), expected a list of image ids "
+                            "(strings)"),
+    ("rows", "x", "chunk_00000.json: 'rows' is 'x' (str), expected a row count (an integer >= 0)"),
+    ("rows", True, "chunk_00000.json: 'rows' is True (bool), expected a row count (an integer >= 0)"),
+    ("rows", -1, "chunk_00000.json: 'rows' is -1 (int), expected a row count (an integer >= 0)"),
+    ("sha256", 3, "chunk_00000.json: 'sha256' is 3 (int), expected a SHA-256 hex string"),
+    ("format", "a", "chunk_00000.json: 'format' is 'a' (str), expected an integer"),
+    ("format", None, "chunk_00000.json: 'format' is None (NoneType), expected an integer"),
+    ("chunk", 0.0, "chunk_00000.json: 'chunk' is 0.0 (float), expected a chunk index (an integer >= 0)"),
+    ("row_keys", [["saliency", ""]], "chunk_00000.json: 'row_keys' is [['saliency', '']] (list), expected a list "
+                                     "of [method, reading, score] string triples"),
+    ("row_keys", {"a": 1}, "chunk_00000.json: 'row_keys' is {'a': 1} (dict), expected a list of [method, reading, "
+                           "score] string triples"),
+    ("settings", ["digest"], "chunk_00000.json: 'settings' is ['digest'] (list), expected a settings digest string"),
+]
+
+
+@pytest.mark.parametrize("field, value, problem", BAD_FIELDS)
+def test_a_manifest_field_of_the_wrong_type_is_a_damaged_chunk(tmp_path, field, value, problem):
+    import json
+
+    from repro.results import assemble_results, chunk_path, manifest_path, verify_chunk, write_chunk
+
+    keys = [("saliency", "", "logit")]
+    write_chunk(tmp_path, 0, ["a"], keys, [_row("a", "saliency")], "digest")
+    assert verify_chunk(tmp_path, 0, "digest", keys, ["a"])[1] == ""
+    manifest = json.loads(manifest_path(tmp_path, 0).read_text())
+    manifest[field] = value
+    manifest_path(tmp_path, 0).write_text(json.dumps(manifest))
+    for ids in (["a"], None):  # a run knows the chunk's images; a merge does not
+        assert verify_chunk(tmp_path, 0, "digest", keys, ids) == (None, problem)
+    with pytest.raises(ReproError) as info:
+        assemble_results(tmp_path, 1, "digest", keys)
+    assert str(info.value) == f"{chunk_path(tmp_path, 0)}: {problem}; delete it and rerun to recompute it"

@@ -299,7 +299,7 @@ def test_weights_retrained_in_place_are_a_changed_setting(tmp_path, capsys):
     line = one_error_line(capsys.readouterr().err)
     assert f"weights_id: '{old_id}' != '{weights_id('embedded', w)}'" in line
     assert json.loads((tmp_path / "r" / "config.json").read_text())["weights_id"] == old_id
-    assert all(old_id.replace(":", "_") in str(p) for p in (tmp_path / "r" / "maps").rglob("*.npy"))
+    assert all(old_id.replace(":", "_") in str(p) for p in (tmp_path / "r" / "maps").rglob("*.npz"))
 
 
 def test_merge_refuses_a_damaged_shard_and_writes_nothing(tmp_path, capsys):

@@ -63,12 +63,21 @@ def nonneg_int(text: str) -> int:
     return _int_at_least(text, 0, "a non-negative integer (>= 0)")
 
 
+def add_trust_argument(p: argparse.ArgumentParser) -> None:
+    """``--trust-model-code``: the only way a model file may run the Python code stored in it (a Lambda layer's);
+    without it such a file is refused (:mod:`repro.models.model_code`)."""
+    p.add_argument("--trust-model-code", action="store_true",
+                   help="let a model file run the Python code stored in it (Lambda layers) while it loads; only for "
+                        "files you trust (without it such a file is refused)")
+
+
 def add_model_and_image_arguments(p: argparse.ArgumentParser) -> None:
-    """``--model`` (a name of :data:`repro.models.MODELS` or a model file), ``--weights``, ``--preprocess``,
-    ``--input-size``, ``--images`` and ``--targets``."""
+    """``--model`` (a name of :data:`repro.models.MODELS` or a model file), ``--trust-model-code``, ``--weights``,
+    ``--preprocess``, ``--input-size``, ``--images`` and ``--targets``."""
     from repro.models import MODEL_HELP, PREPROCESS_MODES
 
     p.add_argument("--model", default="embedded", help=f"{MODEL_HELP} (default embedded)")
+    add_trust_argument(p)
     p.add_argument("--weights", default=None,
                    help="VGG16 and other keras.applications networks: 'imagenet', a local .h5 or 'random'; "
                         "embedded: a retrained .h5")
@@ -87,7 +96,8 @@ def open_model_from_args(args: argparse.Namespace):
 
     options = {"preprocess": args.preprocess, "input_size": args.input_size,
                "gradcam_layer": getattr(args, "gradcam_layer", None)}
-    return load_model(args.model, args.weights, **{k: v for k, v in options.items() if v is not None})
+    return load_model(args.model, args.weights, trust_code=args.trust_model_code,
+                      **{k: v for k, v in options.items() if v is not None})
 
 
 def load_images(path: Path, input_shape: tuple[int, ...]) -> "np.ndarray":

@@ -2,7 +2,10 @@
 
 Imported only when this subcommand runs (:mod:`repro.cli`), so the claims package is imported at the top.
 
-Writes ``OUT/claims.md`` and ``OUT/claims.json``. Exit status: 0 when every check holds or the run is not the
+Writes ``OUT/claims.md`` and ``OUT/claims.json``; when ``results.csv`` cannot be verified against the run's chunks
+(edited, damaged, or a table without chunks) one stderr line says the claims read it unverified
+(:func:`repro.outputs.results_problem`). A later ``repro reproduce`` on the run directory remakes the claims as it
+writes them (with the readings table) if they differ from what it stamped. Exit status: 0 when every check holds or the run is not the
 paper's setting (embedded profile: reported only); 1 when a check fails on the paper profile or with
 ``--strict``; 2 on a missing or malformed results table.
 """
@@ -34,8 +37,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from repro.claims import check_claims
+    from repro.outputs import warn_if_unverified
     from repro.results import reading_views
 
+    warn_if_unverified(args.results_dir, "the claims")
     views = reading_views(args.results_dir) if args.readings else None
     report = check_claims(args.results_dir, args.profile, resamples=args.resamples, seed=args.seed,
                           toys=not args.no_toys, strict=args.strict, readings=views)

@@ -56,11 +56,12 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
     Returns:
         ``(raw images float32, {method: maps}, targets or None)``; a ``.npy`` of maps is named after its stem.
     Raises:
-        ReproError: missing/unreadable file, wrong shape, ``N`` mismatch, NaN/inf values, bad targets; the message
-            names the file.
+        ReproError: missing/unreadable file, wrong shape (an empty axis, a channel count that is neither 1 nor the
+            images', maps finer than the model input), ``N`` mismatch, NaN/inf values, bad targets; the message names
+            the file (and the maps' shape). No map that fails reaches TensorFlow.
     """
     raw = load_images(images_path, input_shape)
-    N, (H, W) = len(raw), input_shape[:2]
+    N, (H, W, C) = len(raw), input_shape
 
     loaded = load_array(maps_path, "maps", allow_npz=True)
     if isinstance(loaded, dict):
@@ -75,6 +76,11 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
             raise ReproError(f"{where}: maps have shape {m.shape}, expected (N, H, W), (N, H, W, C) or coarser")
         if m.dtype.kind not in "fiu":
             raise ReproError(f"{where}: maps have dtype {m.dtype}, expected numbers")
+        if 0 in m.shape:
+            raise ReproError(f"{where}: maps have shape {m.shape}, with an empty axis; every size must be at least 1")
+        if m.ndim == 4 and m.shape[3] not in (1, C):
+            raise ReproError(f"{where}: maps have shape {m.shape}: {m.shape[3]} channels for images with {C}; "
+                             f"expected channels last, (N, H, W, {C}) or (N, H, W, 1)")
         if len(m) != N:
             raise ReproError(f"{where}: {len(m)} maps for {N} images in {images_path}")
         if m.shape[1] > H or m.shape[2] > W:

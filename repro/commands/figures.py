@@ -27,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
         reading = parse_assignments(args.reading or [])
     except ValueError as exc:
         raise ReproError(f"--reading: {exc}") from None
+    from repro.outputs import warn_if_unverified
+
+    warn_if_unverified(args.results_dir, "the figures")
     paths = draw_all(args.results_dir, max_grid_images=args.grid_images, toy=not args.no_toy, reading=reading)
     for p in paths:
         print(p)

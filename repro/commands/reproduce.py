@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import sys
 import time
 from pathlib import Path
 
 from repro.attributions import METHODS
-from repro.commands import add_sampling_arguments, nonneg_int, positive_int
+from repro.commands import add_sampling_arguments, add_trust_argument, nonneg_int, positive_int
 from repro.config import DEFAULT_STEPS, PROFILES, StudyConfig, make_config, parse_shard
 from repro.io import atomic_write_json, check_writable
 from repro.errors import ReproError
@@ -37,6 +36,7 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
                    help="embedded: offline shapes model and data (default); paper: VGG16 + ImageNet (9600 images); "
                         "custom: your --model on your --images")
     p.add_argument("--model", default=None, help=f"custom profile: {MODEL_HELP}")
+    add_trust_argument(p)
     p.add_argument("--images", type=Path, default=None,
                    help="custom profile: folder of .jpg/.png images (centre square, resized to the model's input)")
     p.add_argument("--labels", type=Path, default=None,
@@ -109,7 +109,9 @@ def config_from_args(args: argparse.Namespace) -> StudyConfig:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_study_arguments(p)
-    p.add_argument("--shard", default=None, help="i/N: run every N-th chunk (default: SLURM array index if set)")
+    p.add_argument("--shard", default=None,
+                   help="i/N: run every N-th chunk, i counting from 0 (0/N ... N-1/N); default: the SLURM array "
+                        "index minus SLURM_ARRAY_TASK_MIN, if set")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
@@ -136,55 +138,63 @@ def custom_config(cfg: StudyConfig, model, methods_given: bool, probe: bool = Tr
 
 def run(args: argparse.Namespace) -> int:
     from repro.pipeline import open_model, open_source
+    from repro.runlock import run_lock
 
     cfg = config_from_args(args)
     out = check_writable(args.out or Path("results") / cfg.profile, "dir")
-    t0 = time.perf_counter()
-    model = source = None
-    if cfg.profile == "custom":
-        model = open_model(cfg)
-        cfg, skipped = custom_config(cfg, model, methods_given=args.methods is not None)
-        source = open_source(cfg)
-        print(f"[repro] model {cfg.model} ({model.name}): input {model.input_shape}, {model.num_classes} classes, "
-              f"Grad-CAM layer {cfg.gradcam_layer}; methods: {', '.join(cfg.methods)}")
-        for name, reason in skipped.items():
-            print(f"[repro] skipped {name}: {reason}")
-    study = open_study(cfg, out, model=model, source=source)
-    if cfg.profile == "custom":
-        atomic_write_json(out / "support.json", {"model": cfg.model, "model_id": cfg.model_id,
-                                                 "runs": list(cfg.methods), "skipped": skipped})
-    print(f"[repro] {cfg.profile} profile: {len(study.source.ids)} images x {len(cfg.methods)} methods -> {out}")
-    try:
-        results = run_study(study, progress=not args.no_progress)
-    finally:
+    with run_lock(out):  # one run per directory, for the whole command (repro/runlock.py)
+        t0 = time.perf_counter()
+        model = source = None
         if cfg.profile == "custom":
-            from repro.attributions.graph_worker import close_workers
+            model = open_model(cfg, trust_code=args.trust_model_code)
+            cfg, skipped = custom_config(cfg, model, methods_given=args.methods is not None)
+            source = open_source(cfg)
+            print(f"[repro] model {cfg.model} ({model.name}): input {model.input_shape}, {model.num_classes} classes, "
+                  f"Grad-CAM layer {cfg.gradcam_layer}; methods: {', '.join(cfg.methods)}")
+            for name, reason in skipped.items():
+                print(f"[repro] skipped {name}: {reason}")
+        study = open_study(cfg, out, model=model, source=source)
+        if cfg.profile == "custom":
+            atomic_write_json(out / "support.json", {"model": cfg.model, "model_id": cfg.model_id,
+                                                     "runs": list(cfg.methods), "skipped": skipped})
+        print(f"[repro] {cfg.profile} profile: {len(study.source.ids)} images x {len(cfg.methods)} methods -> {out}")
+        try:
+            results = run_study(study, progress=not args.no_progress)
+        finally:
+            if cfg.profile == "custom":
+                from repro.attributions.graph_worker import close_workers
 
-            close_workers()  # the probes' workers, shared with the run
-    if results is None:
-        print(f"[repro] shard {cfg.shard[0]}/{cfg.shard[1]} done; run the other shards, then `repro merge`")
-        return 0
-    status = finish(out, results, cfg.profile)
-    print(f"[repro] finished in {time.perf_counter() - t0:.0f} s; table: {results}")
-    return status
+                close_workers()  # the probes' workers, shared with the run
+        if results is None:
+            print(f"[repro] shard {cfg.shard[0]}/{cfg.shard[1]} done; run the other shards, then `repro merge`")
+            return 0
+        status = finish(out, results, cfg.profile)
+        print(f"[repro] finished in {time.perf_counter() - t0:.0f} s; table: {results}")
+        return status
 
 
 def finish(out: Path, results: Path, profile: str) -> int:
-    """Figures and claims (with the readings table over every reading the run holds), redone only when
-    ``results.csv`` changed (a finished run re-run is a no-op)."""
+    """Figures and claims (with the readings table over every reading the run holds), each part remade when the
+    table changed or any of its files is missing or not the file stamped (:mod:`repro.outputs`): a finished run
+    re-run is a no-op, and a deleted or overwritten output comes back."""
     from repro.claims import check_claims
     from repro.figures import draw_all
-    from repro.io import atomic_write_text
+    from repro.outputs import CLAIMS_FILES, file_sha256, read_stamp, recorded_files, stale_parts, write_stamp
     from repro.results import reading_views
 
-    stamp = out / ".finished"
-    digest = hashlib.sha1(results.read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest:
+    digest = file_sha256(results)
+    stale = stale_parts(out, digest)
+    if not stale:
         print("[repro] results unchanged since the last run: figures and claims are up to date")
         report = check_claims(out, profile, write=False)
     else:
-        draw_all(out)
-        report = check_claims(out, profile, readings=reading_views(out))
-        atomic_write_text(stamp, digest)
+        figures = draw_all(out) if "figures" in stale else recorded_files(out, "figures")
+        if "claims" in stale:
+            report = check_claims(out, profile, readings=reading_views(out))
+        else:
+            report = check_claims(out, profile, write=False)
+        if (read_stamp(out) or {}).get("results_sha256") == digest:  # same table: some of its outputs went
+            print(f"[repro] the {' and '.join(stale)} had files missing or changed since the last run: remade")
+        write_stamp(out, digest, {"figures": figures, "claims": [out / name for name in CLAIMS_FILES]})
     print(report.summary())
     return report.exit_code

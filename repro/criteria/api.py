@@ -111,6 +111,7 @@ def evaluate(model: Any, images: np.ndarray, maps: np.ndarray, *, baseline: np.n
     """
     forward = score_function(model, score)
     images, base = _check_inputs(model, images, baseline)
+    _check_maps(maps)
     pix = orders.pixel_scores(maps, images.shape[1:3])
     (res,) = run_pairs(model, forward, OUTPUT, (_score_name(model, score),), images, pix, base, targets, steps,
                        batch_size, image_index, progress, eps, tol)
@@ -132,6 +133,7 @@ def evaluate_methods(model: Any, images: np.ndarray, maps_by_method: Mapping[str
     """
     forward = score_function(model, score)
     images, base = _check_inputs(model, images, baseline)
+    _check_maps(maps_by_method)
     if targets is not None and isinstance(targets, Mapping):
         raise ValueError("evaluate_methods takes targets per image (N,); per-map targets: evaluate_scores")
     (by_name,) = run_sets(model, forward, OUTPUT, (_score_name(model, score),), images, maps_by_method, base,
@@ -186,6 +188,7 @@ def evaluate_scores(model: Any, images: np.ndarray, maps: Mapping[Hashable, np.n
     else:
         forward, mode = score_function(model, None), OUTPUT
     images, base = _check_inputs(model, images, baseline)
+    _check_maps(maps)
     per_score = run_sets(model, forward, mode, names, images, maps, base, targets, image_index, steps,
                          batch_size, progress, eps, tol)
     return dict(zip(names, per_score))
@@ -197,6 +200,20 @@ def _score_name(model: Any, score: str | None) -> str:
     if score is not None:
         return score
     return "probability" if has_logit_and_probability(model) else OUTPUT_SCORE
+
+
+def _check_maps(maps: Any, where: str = "maps") -> None:
+    """Raise ``ValueError`` naming ``where`` and the shape of ``maps`` (or, for a mapping of map sets, of the set)
+    when a map has an empty axis (``h``, ``w`` or ``C`` of 0): it would otherwise reach TensorFlow's resize, or be
+    read as a map without any positive pixel. No maps at all (``P = 0``, a set whose ``image_index`` is empty) is
+    allowed. Other shape errors are :func:`repro.criteria.orders.pixel_scores`' business."""
+    if isinstance(maps, Mapping):
+        for key, m in maps.items():
+            _check_maps(m, f"maps of {key!r}")
+        return
+    shape = np.shape(maps)
+    if 0 in shape[1:]:
+        raise ValueError(f"{where} has shape {shape}, with an empty axis; every size must be at least 1")
 
 
 def _check_inputs(model: Any, images: np.ndarray, baseline: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

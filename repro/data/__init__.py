@@ -5,6 +5,11 @@ exposes the same small listing so that the pipeline never special-cases one:
 * ``ids``: unique image ids, in study order;
 * ``labels``: ground-truth class index per id (``-1`` where unknown);
 * ``load(indices) -> (n, H, W, 3)`` float32 raw RGB in ``[0, 255]``, already at the model's size.
+
+A source that reads files (a folder, ImageNet) also has ``check_files()``: decode every image once and raise one
+:class:`~repro.errors.ImageReadError` line naming all the files that cannot be read
+(:func:`repro.data.images.check_image_files`). :func:`repro.pipeline.open_study` calls it, when present, before
+anything is written or computed; a generated source (the embedded shapes) has none.
 """
 
 from __future__ import annotations

@@ -16,6 +16,13 @@ Given as ``labels=PATH``; without it, a ``labels.csv`` inside the folder is used
 row has label ``-1`` (unknown; targets come from the model's top-1 prediction, as always by default); a row naming
 no image of the folder, a repeated file, or a label that is not an integer >= 0 is an error naming the CSV and its
 line. Whether a label is below the model's class count is checked by the pipeline, which knows the model.
+
+Errors never echo a file that is not a labels CSV: a header without the two columns is refused by its line number
+and column count only (``--labels /etc/passwd`` prints none of it); once the header is one, a row's file name or
+label may be quoted, cut to 40 characters.
+
+:meth:`FolderSource.check_files` decodes every image and names all the unreadable ones in one line
+(:func:`repro.data.images.check_image_files`); the pipeline calls it before any work.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from typing import Sequence
 
 import numpy as np
 
-from repro.data.images import IMAGE_EXTENSIONS, read_batch
+from repro.data.images import IMAGE_EXTENSIONS, check_image_files, read_batch
 from repro.errors import ReproError
 
 
@@ -43,7 +50,7 @@ class FolderSource:
     Attributes:
         name: ``"folder-<folder name>-<8 hex of sha1(absolute path)>"``, so two folders never share cache keys.
         ids: file names, sorted. labels: class index per image, ``-1`` where unknown.
-        labels_path: the CSV read, or ``None``.
+        labels_path: the CSV read, or ``None``. root: the folder.
     Raises:
         ReproError: the folder does not exist or holds no image file; a bad labels CSV.
     """
@@ -64,6 +71,7 @@ class FolderSource:
         if not self.paths:
             raise ReproError(f"image folder {root}: no image files (looked for "
                              f"{', '.join(IMAGE_EXTENSIONS)}, any case)")
+        self.root = root
         digest = hashlib.sha1(str(root.resolve()).encode("utf-8")).hexdigest()[:8]
         self.name = f"folder-{root.resolve().name}-{digest}"
         self.size = int(size)
@@ -78,45 +86,54 @@ class FolderSource:
             self._read_labels(self.labels_path, root)
 
     def _read_labels(self, path: Path, root: Path) -> None:
-        """Fill :attr:`labels` from the CSV at ``path`` (class docstring)."""
+        """Fill :attr:`labels` from the CSV at ``path`` (class docstring); every refusal names ``path`` and the line."""
         all_files = {p.name for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS}
         if not path.is_file():
-            raise ReproError(f"labels CSV {path}: no such file")
-        try:
-            with open(path, newline="", encoding="utf-8-sig") as f:
-                rows = list(csv.reader(f))
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise ReproError(f"labels CSV {path}: cannot be read ({exc.__class__.__name__}: {exc})") from None
-        rows = [r for r in rows if any(cell.strip() for cell in r)]
+            raise ReproError(f"labels CSV {path}: " + ("is a directory" if path.is_dir() else
+                                                        "not a regular file" if path.exists() else "no such file"))
+        rows = _read_rows(path)
         if not rows:
             raise ReproError(f"labels CSV {path}: empty (expected a header such as 'file,label')")
-        header = [h.strip().lower() for h in rows[0]]
+        header_line, first = rows[0]
+        header = [h.strip().lower() for h in first]
         file_col = next((header.index(c) for c in self.FILE_COLUMNS if c in header), None)
         label_col = next((header.index(c) for c in self.LABEL_COLUMNS if c in header), None)
         if file_col is None or label_col is None:
-            raise ReproError(f"labels CSV {path}: header {rows[0]} must name a file column "
-                             f"({'/'.join(self.FILE_COLUMNS)}) and a label column ({'/'.join(self.LABEL_COLUMNS)})")
+            lacking = ("neither" if file_col is None and label_col is None else
+                       "no file column" if file_col is None else "no label column")
+            raise ReproError(f"labels CSV {path}, line {header_line}: the header must name a file column "
+                             f"({'/'.join(self.FILE_COLUMNS)}) and a label column ({'/'.join(self.LABEL_COLUMNS)}); "
+                             f"its {len(first)} column(s) name {lacking}")
         position = {name: i for i, name in enumerate(self.ids)}
         seen: set[str] = set()
-        for line, row in enumerate(rows[1:], start=2):
+        for line, row in rows[1:]:
             if len(row) <= max(file_col, label_col):
                 raise ReproError(f"labels CSV {path}, line {line}: {len(row)} field(s), expected at least "
                                  f"{max(file_col, label_col) + 1}")
             name, text = row[file_col].strip(), row[label_col].strip()
             if name in seen:
-                raise ReproError(f"labels CSV {path}, line {line}: {name!r} is listed twice")
+                raise ReproError(f"labels CSV {path}, line {line}: {_quoted(name)} is listed twice")
             seen.add(name)
             if name not in all_files:
-                raise ReproError(f"labels CSV {path}, line {line}: no image {name!r} in {root}")
+                raise ReproError(f"labels CSV {path}, line {line}: no image {_quoted(name)} in {root}")
             try:
                 label = int(text)
             except ValueError:
-                raise ReproError(f"labels CSV {path}, line {line}: label {text!r} of {name!r} is not an integer "
-                                 "class index") from None
+                raise ReproError(f"labels CSV {path}, line {line}: label {_quoted(text)} of {name!r} is not an "
+                                 "integer class index") from None
             if label < 0:
                 raise ReproError(f"labels CSV {path}, line {line}: label {label} of {name!r} is negative")
             if name in position:  # an image beyond --limit keeps no label
                 self.labels[position[name]] = label
+
+    def check_files(self, progress: bool = False) -> None:
+        """Decode every image once; refuse in one line naming every file that cannot be read
+        (:func:`repro.data.images.check_image_files`).
+
+        Raises:
+            ImageReadError: ``"image folder <root>: N of M image files cannot be read: a.png (truncated), ..."``.
+        """
+        check_image_files(self.paths, self.root, "image folder", progress=progress)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -124,3 +141,36 @@ class FolderSource:
     def load(self, indices: Sequence[int]) -> np.ndarray:
         """Raw RGB float32 ``(len(indices), size, size, 3)`` in ``[0, 255]``; a bad file raises naming it."""
         return read_batch(self.paths, indices, self.size)
+
+
+QUOTE_LIMIT = 40
+"""Longest value of a labels CSV's row quoted in an error message."""
+
+
+def _quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(text)``, cut to ``limit`` characters with ``...``, for messages about a row of a labels CSV."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """``(line number, fields)`` of every non-blank record of the CSV at ``path`` (numbers count blank lines).
+
+    Raises:
+        ReproError: the file is not readable UTF-8 CSV; the message names ``path`` and the problem, never its text.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            rows, start = [], 1
+            for row in reader:  # a blank line is a record [] too, so line numbers stay exact
+                if any(cell.strip() for cell in row):
+                    rows.append((start, row))
+                start = reader.line_num + 1
+    except UnicodeDecodeError as exc:
+        raise ReproError(f"labels CSV {path}: not UTF-8 text ({exc.reason})") from None
+    except csv.Error as exc:
+        raise ReproError(f"labels CSV {path}, line {reader.line_num}: not a CSV file ({exc})") from None
+    except OSError as exc:
+        raise ReproError(f"labels CSV {path}: cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    return rows
+

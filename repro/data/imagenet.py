@@ -24,9 +24,11 @@ and checked by ``repro manifest --check``).
 Reader. :class:`ImageNetSource` reads the manifest's images from a directory in either layout, chosen per file:
 flat (``DIR/ILSVRC2012_val_00000001.JPEG``) or one folder per wnid (``DIR/n01751748/ILSVRC2012_val_00000001.JPEG``).
 Missing files are all reported at construction, in one error; a file that cannot be decoded raises an
-:class:`~repro.errors.ImageReadError` naming it when loaded (:meth:`ImageNetSource.unreadable` checks all files
-up front). Pixels are decoded and resized by :mod:`repro.data.images` (centre crop + bilinear resize to 224, equal
-to Keras's ``load_img(keep_aspect_ratio=True, interpolation="bilinear")``).
+:class:`~repro.errors.ImageReadError` naming it when loaded. :meth:`ImageNetSource.check_files` (called by the
+pipeline before any work) decodes every file and refuses in one line naming all the unreadable ones;
+:meth:`ImageNetSource.unreadable` lists them with their full messages (``repro manifest --check-images``).
+Pixels are decoded and resized by :mod:`repro.data.images` (centre crop + bilinear resize to 224, equal to
+Keras's ``load_img(keep_aspect_ratio=True, interpolation="bilinear")``).
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ from typing import Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from repro.data.images import read_batch, read_rgb
-from repro.errors import ImageReadError, ReproError
+from repro.data.images import check_image_files, read_batch, unreadable_files
+from repro.errors import ReproError
 
 NUM_CLASSES = 1000
 DEFAULT_SEED = 0
@@ -214,8 +216,10 @@ def read_manifest(path: str | os.PathLike) -> list[ManifestRow]:
                          f"{','.join(MANIFEST_COLUMNS)})")
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ReproError(f"manifest {path}: missing column(s) {', '.join(missing)} (header has: "
-                         f"{', '.join(header)})")
+        known = [c for c in header if c in MANIFEST_COLUMNS]  # never echo a header that is not a manifest's
+        others = len(header) - len(known)
+        has = ", ".join(known + ([f"{others} other column(s)"] if others else []))
+        raise ReproError(f"manifest {path}: line 1: missing column(s) {', '.join(missing)} (header has: {has})")
     if not raw:
         raise ReproError(f"manifest {path}: no rows after the header")
 
@@ -309,6 +313,7 @@ class ImageNetSource:
         self.rows: list[ManifestRow] = list(rows)
         self.ids: list[str] = [r.image_id for r in self.rows]
         self.labels: np.ndarray = np.array([r.label for r in self.rows], dtype=np.int64)
+        self.root = Path(imagenet_dir)
         self.paths: list[Path] = resolve_image_paths(imagenet_dir, self.rows)
 
     def __len__(self) -> int:
@@ -323,21 +328,21 @@ class ImageNetSource:
         """
         return read_batch(self.paths, indices, self.size)
 
+    def check_files(self, progress: bool = False) -> None:
+        """Decode every file once; refuse in one line naming every file that cannot be read
+        (:func:`repro.data.images.check_image_files`).
+
+        Raises:
+            ImageReadError: ``"ImageNet directory <root>: N of M image files cannot be read: <wnid>/<id> (truncated),
+                ..."``.
+        """
+        check_image_files(self.paths, self.root, "ImageNet directory", progress=progress)
+
     def unreadable(self, progress: bool = False) -> list[tuple[str, str]]:
         """Decode every file once; ``[(image_id, error message), ...]`` for those that fail (empty if all read).
 
         Args:
             progress: show a tqdm progress bar (on stderr).
         """
-        pairs = zip(self.ids, self.paths)
-        if progress:
-            from tqdm import tqdm
-
-            pairs = tqdm(pairs, total=len(self.ids), desc="decoding", unit="img")
-        bad = []
-        for image_id, path in pairs:
-            try:
-                read_rgb(path)
-            except ImageReadError as exc:
-                bad.append((image_id, str(exc)))
-        return bad
+        position = {p: i for i, p in enumerate(self.paths)}
+        return [(self.ids[position[p]], str(exc)) for p, exc in unreadable_files(self.paths, progress=progress)]

@@ -28,6 +28,14 @@ A file PIL cannot identify (empty, not an image, destroyed header) raises. Limit
 entropy-coded data of a JPEG that libjpeg recovers from with only a warning decodes to a damaged picture without
 error; no decoder can tell that without a checksum of the original file.
 
+Checking a whole source before any work, :func:`check_image_files`: every file is decoded once
+(:func:`check_image`: a JPEG at 1/8 scale, which still reads its whole entropy-coded stream and so catches a
+truncated file, at a fraction of the cost; a PNG in full) and the files that fail are named together in one
+:class:`~repro.errors.ImageReadError` line, each with its problem in a few words (``truncated``, ``not an image``,
+``empty``...). The file-based sources (:class:`~repro.data.folder.FolderSource`,
+:class:`~repro.data.imagenet.ImageNetSource`) expose it as ``check_files()``, which :func:`repro.pipeline.open_study`
+calls before anything is written or computed.
+
 Resizing, :func:`resize_and_crop`: the largest centred crop with the target's aspect ratio (a square for 224 x 224),
 resized to the target with PIL's bilinear filter (antialiased when shrinking). This is exactly
 ``keras.utils.load_img(path, target_size=(224, 224), keep_aspect_ratio=True, interpolation="bilinear")``; Keras's
@@ -40,8 +48,9 @@ way: a 1 x 1 image becomes a constant 224 x 224 image of its colour.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -54,10 +63,67 @@ IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png")
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _CONVERT_MODES = ("P", "CMYK", "YCbCr")
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
+SUPPORTED_MODES: tuple[str, ...] = ("RGB", "L", "1", *_ALPHA_MODES, *_CONVERT_MODES, *_SIXTEEN_BIT_MODES)
+"""PIL modes :func:`to_rgb8` converts (and ``I``, for a 16-bit PNG, see :func:`open_image`)."""
+MAX_LISTED = 10
+"""How many unreadable files :func:`check_image_files` names before "and N more"."""
 
 
-def _fail(path: str | os.PathLike, problem: str) -> ImageReadError:
-    return ImageReadError(f"{path}: {problem}")
+def _fail(path: str | os.PathLike, problem: str, reason: str | None = None) -> ImageReadError:
+    """``ImageReadError("<path>: <problem>")`` with ``reason``, the problem in a few words (default ``problem``),
+    as its attribute ``reason`` for :func:`check_image_files`'s list."""
+    exc = ImageReadError(f"{path}: {problem}")
+    exc.reason = reason or problem
+    return exc
+
+
+@contextmanager
+def _decoding(path: str | os.PathLike) -> Iterator[Image.Image]:
+    """Open ``path`` with PIL for decoding inside the ``with`` body, truncation being an error.
+
+    Every failure, in the opening or in the body's decoding, is an :class:`ImageReadError` naming ``path`` (with a
+    short ``reason``): missing, a directory, empty, permission denied, not an image PIL can identify, too many
+    pixels, truncated or otherwise damaged.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise _fail(p, "is a directory, not an image file", "a directory")
+    if not p.exists():
+        raise _fail(p, "no such file", "missing")
+    if p.stat().st_size == 0:
+        raise _fail(p, "empty file (0 bytes)", "empty")
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with Image.open(p) as img:
+            yield img
+    except PermissionError:
+        raise _fail(p, "permission denied") from None
+    except UnidentifiedImageError:
+        raise _fail(p, "not an image file PIL can identify (wrong format or destroyed header)",
+                    "not an image") from None
+    except Image.DecompressionBombError as exc:
+        raise _fail(p, f"refused, too many pixels ({exc})", "too many pixels") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        reason = "truncated" if "truncated" in str(exc).lower() else "damaged"
+        raise _fail(p, f"cannot be decoded, the file is damaged or truncated ({exc})", reason) from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
+def _sixteen_bit_png(img: Image.Image, path: Path) -> Image.Image:
+    """A PNG that PIL opened as 32-bit ``I`` as ``I;16`` (a PNG is at most 16 bits deep); other images as they are.
+
+    Raises:
+        ImageReadError: values outside 0..65535.
+    """
+    if img.mode != "I" or img.format != "PNG":
+        return img
+    values = np.asarray(img)
+    if values.min() < 0 or values.max() > 65535:
+        raise _fail(path, f"16-bit PNG holds values outside 0..65535 ({values.min()}..{values.max()})",
+                    "16-bit values out of range")
+    return Image.fromarray(values.astype(np.uint16))
 
 
 def open_image(path: str | os.PathLike) -> Image.Image:
@@ -72,33 +138,79 @@ def open_image(path: str | os.PathLike) -> Image.Image:
             otherwise undecodable file. The message starts with ``path``.
     """
     p = Path(path)
-    if p.is_dir():
-        raise _fail(p, "is a directory, not an image file")
-    if not p.exists():
-        raise _fail(p, "no such file")
-    if p.stat().st_size == 0:
-        raise _fail(p, "empty file (0 bytes)")
-    previous = ImageFile.LOAD_TRUNCATED_IMAGES
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
-    try:
-        with Image.open(p) as img:
-            img.load()
-            if img.mode == "I" and img.format == "PNG":  # a PNG is at most 16 bits deep
-                values = np.asarray(img)
-                if values.min() < 0 or values.max() > 65535:
-                    raise _fail(p, f"16-bit PNG holds values outside 0..65535 ({values.min()}..{values.max()})")
-                img = Image.fromarray(values.astype(np.uint16))
-            return ImageOps.exif_transpose(img)
-    except PermissionError:
-        raise _fail(p, "permission denied") from None
-    except UnidentifiedImageError:
-        raise _fail(p, "not an image file PIL can identify (wrong format or destroyed header)") from None
-    except Image.DecompressionBombError as exc:
-        raise _fail(p, f"refused, too many pixels ({exc})") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise _fail(p, f"cannot be decoded, the file is damaged or truncated ({exc})") from None
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+    with _decoding(p) as img:
+        img.load()
+        return ImageOps.exif_transpose(_sixteen_bit_png(img, p))
+
+
+def check_image(path: str | os.PathLike) -> None:
+    """Decode ``path`` once, as cheaply as a full check allows, and raise what :func:`read_rgb` would.
+
+    A JPEG is decoded at 1/8 scale (PIL's ``draft``: libjpeg still reads the whole entropy-coded stream, so a
+    truncated file fails as in a full decode); any other file in full. The pixel mode must be one
+    :func:`to_rgb8` converts.
+
+    Raises:
+        ImageReadError: the file cannot be read (message starting with ``path``; attribute ``reason``: the problem
+            in a few words).
+    """
+    p = Path(path)
+    with _decoding(p) as img:
+        if img.format == "JPEG":
+            img.draft(img.mode, (1, 1))
+        img.load()
+        img = _sixteen_bit_png(img, p)
+        if img.mode not in SUPPORTED_MODES:
+            raise _unsupported_mode(p, img.mode)
+
+
+def unreadable_files(paths: Sequence[str | os.PathLike], progress: bool = False
+                     ) -> list[tuple[Path, ImageReadError]]:
+    """``[(path, error), ...]`` for every file of ``paths`` that :func:`check_image` refuses, in order.
+
+    Args:
+        progress: show a tqdm bar (on stderr).
+    """
+    items = [Path(p) for p in paths]
+    if progress:
+        from tqdm.auto import tqdm
+
+        items = tqdm(items, desc="checking images", unit="img")
+    bad = []
+    for p in items:
+        try:
+            check_image(p)
+        except ImageReadError as exc:
+            bad.append((p, exc))
+    return bad
+
+
+def check_image_files(paths: Sequence[str | os.PathLike], root: str | os.PathLike, what: str = "image folder",
+                      progress: bool = False) -> None:
+    """Refuse, in one line, a source any of whose files cannot be read: decode each (:func:`check_image`).
+
+    Args:
+        paths: every image file of the source. root: the folder they are in, named in the message (files are
+            named relative to it). what: what ``root`` is, for the message (``"image folder"``).
+        progress: show a tqdm bar (on stderr).
+    Raises:
+        ImageReadError: ``"<what> <root>: N of M image files cannot be read: a.png (truncated), b.png (not an
+            image), ..."``, naming the first :data:`MAX_LISTED` bad files, then ``and K more``.
+    """
+    bad = unreadable_files(paths, progress=progress)
+    if not bad:
+        return
+    root = Path(root)
+
+    def name(p: Path) -> str:
+        try:
+            return str(p.relative_to(root))
+        except ValueError:
+            return str(p)
+
+    listed = ", ".join(f"{name(p)} ({getattr(exc, 'reason', 'unreadable')})" for p, exc in bad[:MAX_LISTED])
+    more = f", and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
+    raise ImageReadError(f"{what} {root}: {len(bad)} of {len(paths)} image files cannot be read: {listed}{more}")
 
 
 def _composite_on_black(rgba: np.ndarray) -> np.ndarray:
@@ -135,8 +247,12 @@ def to_rgb8(img: Image.Image, path: str | os.PathLike = "<image>") -> np.ndarray
         values = np.asarray(img).astype(np.float64)
         gray = np.rint(values * (255.0 / 65535.0)).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2)
-    raise _fail(path, f"unsupported pixel mode {mode!r} (supported: RGB, RGBA, L, LA, 1, P, PA, CMYK, YCbCr, "
-                      "16-bit grayscale)")
+    raise _unsupported_mode(path, mode)
+
+
+def _unsupported_mode(path: str | os.PathLike, mode: str) -> ImageReadError:
+    return _fail(path, f"unsupported pixel mode {mode!r} (supported: RGB, RGBA, L, LA, 1, P, PA, CMYK, YCbCr, "
+                       "16-bit grayscale)", f"unsupported pixel mode {mode!r}")
 
 
 def crop_box(width: int, height: int, target_width: int, target_height: int) -> tuple[int, int, int, int]:

@@ -73,7 +73,8 @@ def model_loader(name: str) -> Callable[..., ImageModel]:
 
 
 def load_model(name: str | Path, weights: str | Path | None = None, *, preprocess: str | None = None,
-               input_size: int | None = None, gradcam_layer: str | None = None) -> ImageModel:
+               input_size: int | None = None, gradcam_layer: str | None = None,
+               trust_code: bool = False) -> ImageModel:
     """Load the registered model ``name``, or the model file at path ``name``.
 
     Args:
@@ -84,6 +85,7 @@ def load_model(name: str | Path, weights: str | Path | None = None, *, preproces
         input_size: side of the square input; a fixed-size model (embedded, VGG16 with ImageNet weights, a file
             with a fixed input) refuses another one.
         gradcam_layer: Grad-CAM's layer instead of the one found automatically.
+        trust_code: a model file may run the Python code stored in it (Lambda layers); refused otherwise.
     The returned model's ``name`` (part of every map's cache key) carries every option that changes a map.
 
     Raises:
@@ -92,7 +94,7 @@ def load_model(name: str | Path, weights: str | Path | None = None, *, preproces
     """
     text = str(name)
     if names_model_file(text):
-        model = load_keras_file(text, weights, preprocess=preprocess, input_size=input_size)
+        model = load_keras_file(text, weights, preprocess=preprocess, input_size=input_size, trust_code=trust_code)
     else:
         if registry_name(text) not in MODELS:
             raise ReproError(f"unknown model {text!r}: --model takes {MODEL_HELP}")

@@ -4,6 +4,10 @@
 saved by Keras 3 is rebuilt instead, :mod:`repro.models.keras3_file`) and checks what the study needs of it, each
 refusal one line naming the file:
 
+* nothing in the file runs: a Lambda layer (Python code stored in the file, run by Keras while loading) is refused
+  unless the caller trusts the file (``trust_code``, the CLI's ``--trust-model-code``),
+  :mod:`repro.models.model_code`;
+
 * one input ``(H, W, 3)`` (RGB) and one output ``(classes,)``; an input of free size (``None``) needs
   ``input_size``, which rebuilds the model at ``(S, S, 3)`` from its config with the same weights; a fixed size
   must equal ``input_size`` when that is given;
@@ -26,6 +30,7 @@ from repro.errors import ReproError
 from repro.io import file_digest
 from repro.models.core import ImageModel, logit_problem
 from repro.models.keras3_file import keras3_version, read_keras3_file
+from repro.models.model_code import check_model_code
 
 MODEL_FILE_SUFFIXES: tuple[str, ...] = (".keras", ".h5", ".hdf5")
 """File name endings :func:`is_model_file` recognises."""
@@ -37,8 +42,10 @@ def is_model_file(name: str | Path) -> bool:
     return text.lower().endswith(MODEL_FILE_SUFFIXES) or ("/" in text or "\\" in text) or Path(text).is_file()
 
 
-def read_keras_file(path: str | Path) -> "tf.keras.Model":  # noqa: F821
-    """``tf.keras.models.load_model(path, compile=False)``; any failure is one line naming the file."""
+def read_keras_file(path: str | Path, trust_code: bool = False) -> "tf.keras.Model":  # noqa: F821
+    """``tf.keras.models.load_model(path, compile=False)``; any failure is one line naming the file. A file whose
+    loading would run code stored in it (a Lambda layer) is refused unless ``trust_code``
+    (:func:`repro.models.model_code.check_model_code`); Keras's own safe mode is on unless ``trust_code``."""
     import tensorflow as tf
 
     path = Path(path).expanduser()
@@ -49,8 +56,9 @@ def read_keras_file(path: str | Path) -> "tf.keras.Model":  # noqa: F821
         raise ReproError(f"model file {path}: expected a .keras or .h5 file written by model.save()")
     if keras3_version(path):  # Keras 2.14 cannot read it: rebuilt layer by layer, nothing in it executed
         return read_keras3_file(path)
+    check_model_code(path, trust=trust_code)
     try:
-        model = tf.keras.models.load_model(str(path), compile=False)
+        model = tf.keras.models.load_model(str(path), compile=False, safe_mode=not trust_code)
     except Exception as exc:  # unknown custom layer, Lambda in safe mode, weights-only file, damaged file, ...
         text = " ".join(str(exc).split())
         raise ReproError(f"model file {path}: Keras cannot load it ({exc.__class__.__name__}: {text[:300]})") \
@@ -103,7 +111,7 @@ def check_image_classifier(model: "tf.keras.Model", where: str) -> None:  # noqa
 
 
 def load_keras_file(path: str | Path, weights: str | Path | None = None, *, preprocess: str | None = None,
-                    input_size: int | None = None) -> ImageModel:
+                    input_size: int | None = None, trust_code: bool = False) -> ImageModel:
     """The classifier saved in ``path`` (module docstring).
 
     Args:
@@ -111,6 +119,7 @@ def load_keras_file(path: str | Path, weights: str | Path | None = None, *, prep
         weights: must be ``None``: the file holds its weights.
         preprocess: one of :data:`~repro.models.preprocessing.PREPROCESS_MODES` (required).
         input_size: side ``S`` of the input, required when the file's input size is free.
+        trust_code: let Keras run the Python code stored in the file (Lambda layers); refused otherwise.
     Raises:
         ReproError: every problem of the module docstring, in one line naming the file.
     """
@@ -124,7 +133,7 @@ def load_keras_file(path: str | Path, weights: str | Path | None = None, *, prep
         raise ReproError(f"model file {path}: say how raw RGB pixels in [0, 255] become its input: --preprocess "
                          f"{'|'.join(PREPROCESS_MODES)} ('none' if the model rescales inside)")
     function = preprocess_function(preprocess)
-    model = read_keras_file(path)
+    model = read_keras_file(path, trust_code=trust_code)
     where = f"model file {path}"
     shape = tuple(model.input_shape) if len(model.inputs) == 1 else ()
     if len(shape) == 4:

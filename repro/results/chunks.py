@@ -9,11 +9,12 @@ A run directory ``OUT`` holds, for each chunk ``c`` of ``chunk_size`` consecutiv
   (:func:`repro.config.settings_digest`).
 
 Both are written atomically. A chunk is done only when :func:`verify_chunk` finds nothing wrong: the manifest
-exists and belongs to this chunk and these settings, the table's bytes match the checksum, and its rows are exactly
-the chunk's (image, method, reading, score) keys in image-major order. Resume recomputes any chunk that fails; assembly refuses to
-write ``results.csv`` from a chunk that fails, naming it. ``results.csv`` is replaced only by a complete, verified
-table. A chunk written in another format (an older version's rows) fails like any other, so a resumed run recomputes
-it and a merge refuses it: rows of two formats are never mixed in one table.
+exists, its fields have the right types (:func:`manifest_problem`), it belongs to this chunk and these settings,
+the table's bytes match the checksum, and its rows are exactly the chunk's (image, method, reading, score) keys in
+image-major order. Resume recomputes any chunk that fails; assembly refuses to write ``results.csv`` from a chunk
+that fails, naming it. ``results.csv`` is replaced only by a complete, verified table. A chunk written in another
+format (an older version's rows) fails like any other, so a resumed run recomputes it and a merge refuses it: rows
+of two formats are never mixed in one table.
 """
 
 from __future__ import annotations
@@ -35,6 +36,49 @@ CHUNK_FORMAT = 3
 whenever the row format (:data:`repro.results.table.RESULT_COLUMNS` or a cell's format) changes."""
 MANIFEST_KEYS: tuple[str, ...] = ("format", "chunk", "image_ids", "row_keys", "rows", "sha256", "settings")
 """The fields of a chunk manifest."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+MANIFEST_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "format": (_is_int, "an integer"),
+    "chunk": (lambda v: _is_int(v) and v >= 0, "a chunk index (an integer >= 0)"),
+    "image_ids": (_is_strings, "a list of image ids (strings)"),
+    "row_keys": (lambda v: isinstance(v, list) and all(_is_strings(k) and len(k) == 3 for k in v),
+                 "a list of [method, reading, score] string triples"),
+    "rows": (lambda v: _is_int(v) and v >= 0, "a row count (an integer >= 0)"),
+    "sha256": (lambda v: isinstance(v, str), "a SHA-256 hex string"),
+    "settings": (lambda v: isinstance(v, str), "a settings digest string"),
+}
+"""Each manifest field -> (its type check, what it must be): the one place a manifest's field types are checked
+(:func:`manifest_problem`)."""
+
+
+def manifest_problem(manifest: Any, name: str) -> str:
+    """What makes ``manifest`` (the parsed JSON of the manifest file ``name``) no manifest of this version, or
+    ``""``: not a JSON object; another chunk format (:data:`CHUNK_FORMAT`; a manifest without ``format`` is format
+    1); not exactly the fields :data:`MANIFEST_KEYS`; or a field of the wrong type (:data:`MANIFEST_TYPES`).
+    Whether the fields agree with the chunk, the run and the table is :func:`verify_chunk`'s business."""
+    if not isinstance(manifest, dict):
+        return f"{name} is not a chunk manifest"
+    written = manifest.get("format", 1)
+    if _is_int(written) and written != CHUNK_FORMAT:
+        return f"it was written in chunk format {written!r}, not this version's format {CHUNK_FORMAT}"
+    if sorted(manifest) != sorted(MANIFEST_KEYS):
+        return f"{name} is not a chunk manifest"
+    for field in MANIFEST_KEYS:
+        is_valid, expected = MANIFEST_TYPES[field]
+        if not is_valid(manifest[field]):
+            shown = repr(manifest[field])
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            return f"{name}: {field!r} is {shown} ({type(manifest[field]).__name__}), expected {expected}"
+    return ""
 
 
 def count_chunks(num_images: int, chunk_size: int) -> int:
@@ -95,17 +139,13 @@ def verify_chunk(out: str | os.PathLike, c: int, settings: str, row_keys: Sequen
         data = table_file.read_bytes()
     except (OSError, ValueError) as exc:
         return None, f"cannot read the chunk ({exc.__class__.__name__}: {exc})"
-    if not isinstance(manifest, dict):
-        return None, f"{manifest_file.name} is not a chunk manifest"
-    written = manifest.get("format", 1)
-    if written != CHUNK_FORMAT:
-        return None, f"it was written in chunk format {written!r}, not this version's format {CHUNK_FORMAT}"
-    if sorted(manifest) != sorted(MANIFEST_KEYS):
-        return None, f"{manifest_file.name} is not a chunk manifest"
+    problem = manifest_problem(manifest, manifest_file.name)
+    if problem:
+        return None, problem
     keys = [list(k) for k in row_keys]
     if manifest["chunk"] != c or manifest["settings"] != settings or manifest["row_keys"] != keys:
         return None, "it was computed for another chunk, other settings or other methods"
-    if image_ids is not None and list(manifest["image_ids"]) != list(image_ids):
+    if image_ids is not None and manifest["image_ids"] != list(image_ids):
         return None, "its image ids are not this chunk's images"
     if hashlib.sha256(data).hexdigest() != manifest["sha256"]:
         return None, f"{table_file.name} does not match its checksum (changed or damaged after it was written)"
@@ -116,7 +156,8 @@ def verify_chunk(out: str | os.PathLike, c: int, settings: str, row_keys: Sequen
     expected = [(i, *k) for i in manifest["image_ids"] for k in row_keys]
     found = list(zip(*(table.column(n).tolist() for n in ("image_id", "method", "reading", "score"))))
     if len(table) != manifest["rows"] or found != expected:
-        return None, f"its rows are not the (image, method, reading, score) rows of its {len(manifest['image_ids'])} images"
+        return None, (f"its rows are not the (image, method, reading, score) rows of its "
+                      f"{len(manifest['image_ids'])} images")
     return table, ""
 
 
@@ -152,6 +193,6 @@ def assemble_results(out: str | os.PathLike, num_chunks: int, settings: str, row
         image_ids_check(ids)
     text = results_text(concat_tables(tables))
     target = out / "results.csv"
-    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+    if not target.is_file() or target.read_bytes() != text.encode("utf-8"):  # bytes: a "\r" in a cell stays one
         atomic_write_text(target, text)
     return target

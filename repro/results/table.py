@@ -1,7 +1,9 @@
 """The results table ``results.csv``: its schema, its rows, and the one reader and writer of it.
 
 One row per (image, method), columns :data:`RESULT_COLUMNS` in that order (extra columns, if any, follow as
-strings). Floats are written with ``repr`` so that they read back bit for bit; NaN is written ``nan``.
+strings). Floats are written with ``repr`` so that they read back bit for bit; NaN is written ``nan``. A text cell
+that a spreadsheet would run as a formula (first character ``= + - @``, tab or carriage return) or that starts with
+``'`` is written with a leading ``'``, which the reader removes (:func:`escape_text`, :func:`results_text`).
 
 Every row carries, beside the criteria, how far each may be from exact mode (:data:`ESTIMATE_COLUMNS`, from
 :mod:`repro.criteria.errors`): the error estimates ``*_err`` and the bounds ``*_bound`` that hold IF the curves are
@@ -91,6 +93,25 @@ def _missing_value(name: str) -> Any:
     """What a row that omits optional column ``name`` holds: NaN for an estimate (no estimate), else ``""``."""
     return math.nan if name in ESTIMATE_COLUMNS else ""
 
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection")."""
+TEXT_MARK = "'"
+"""Written before a text cell that starts with one of :data:`FORMULA_STARTS` or with this mark itself
+(:func:`escape_text`); removed again on reading (:func:`unescape_text`)."""
+
+
+def escape_text(text: str) -> str:
+    """The cell written for text ``text``: ``text`` itself, or ``'`` + ``text`` when it starts with one of
+    :data:`FORMULA_STARTS` (a spreadsheet then shows it as text instead of running it) or with ``'`` (so a text
+    that really starts with ``'`` stays distinguishable). :func:`unescape_text` inverts it exactly."""
+    return TEXT_MARK + text if text[:1] in (*FORMULA_STARTS, TEXT_MARK) else text
+
+
+def unescape_text(cell: str) -> str:
+    """The text a cell written by :func:`escape_text` holds: the cell without one leading ``'``."""
+    return cell[1:] if cell.startswith(TEXT_MARK) else cell
+
+
 def _format_cell(name: str, value: Any) -> str:
     if name in FLOAT_COLUMNS:
         return repr(float(value))
@@ -98,7 +119,7 @@ def _format_cell(name: str, value: Any) -> str:
         if isinstance(value, float) and not value.is_integer():
             raise ValueError(f"column {name!r} needs an integer, got {value!r}")
         return str(int(value))
-    return "" if value is None else str(value)
+    return "" if value is None else escape_text(str(value))
 
 
 def _typed_column(name: str, values: Sequence[Any]) -> np.ndarray:
@@ -221,6 +242,18 @@ def _column_names(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 def results_text(rows: Sequence[Mapping[str, Any]] | ResultsTable) -> str:
     """The CSV text of a results table (header, then one line per row; ``\\n`` line ends).
 
+    Text cells (every column but :data:`FLOAT_COLUMNS` and :data:`INT_COLUMNS`) are written by :func:`escape_text`:
+    one that starts with ``= + - @``, a tab or a carriage return (an image file named ``=cmd|' -C calc'!A0.png``)
+    gets a leading ``'``, as OWASP advises against CSV (formula) injection, and so does one that starts with ``'``;
+    :func:`read_results` removes it, so every value reads back exactly as given. Why quote here rather than refuse
+    such file names where images are read: the writer is the one place every text cell passes (image ids from a
+    folder, from ``repro evaluate``'s images file name, method names, reading tags, extra columns), a legitimate
+    file name is never refused, and the table stays exact. Chunk checksums are of the bytes written, so they stay
+    consistent; numbers (``-0.5``) are not text cells and are written as they are. No chunk format bump
+    (:data:`repro.results.chunks.CHUNK_FORMAT`): a cell not starting with one of these characters is written as
+    before, an older chunk's ``=...`` cell reads back the same, and an older chunk whose image id starts with ``'``
+    reads back as another id than its manifest records, so it fails verification and is recomputed, never used.
+
     Args:
         rows: dict rows with at least :data:`RESULT_COLUMNS` (``reason`` may be omitted: ``''``), or a
             :class:`ResultsTable`. Extra keys become extra columns after the standard ones.
@@ -232,12 +265,15 @@ def results_text(rows: Sequence[Mapping[str, Any]] | ResultsTable) -> str:
     names = _column_names(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # csv quotes a cell holding "\n" but not one holding "\r" when lines end in "\n": such a row is quoted whole
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(names)
     for n, row in enumerate(rows):
         missing = [c for c in RESULT_COLUMNS if c not in OPTIONAL_COLUMNS and c not in row]
         if missing:
             raise ValueError(f"results row {n} lacks columns {missing}")
-        writer.writerow([_format_cell(name, row.get(name, _missing_value(name))) for name in names])
+        cells = [_format_cell(name, row.get(name, _missing_value(name))) for name in names]
+        (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
     return buffer.getvalue()
 
 
@@ -247,7 +283,8 @@ def write_results(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]] | R
 
 
 def read_results(path: str | os.PathLike) -> ResultsTable:
-    """Read ``results.csv`` into a :class:`ResultsTable`.
+    """Read ``results.csv`` into a :class:`ResultsTable`; a text cell is read by :func:`unescape_text` (the
+    leading ``'`` :func:`results_text` writes before a formula-like text is removed).
 
     Raises:
         ReproError: the file is missing, lacks required columns, or a cell of a numeric column is not a number
@@ -284,7 +321,7 @@ def read_results(path: str | os.PathLike) -> ResultsTable:
                     elif name in INT_COLUMNS:
                         value = int(cell)
                     else:
-                        value = cell
+                        value = unescape_text(cell)
                 except ValueError:
                     kind = "number" if name in FLOAT_COLUMNS else "integer"
                     raise ReproError(f"{path}: line {line}: column {name!r}: malformed {kind} {cell!r}") from None

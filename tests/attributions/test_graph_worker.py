@@ -258,3 +258,28 @@ def test_deeplift_summation_to_delta_is_exact_without_max_pooling():
     ref = model.logits_model(model.baseline[None]).numpy()[0]
     np.testing.assert_allclose(maps.reshape(4, -1).sum(axis=1), logits[np.arange(4), targets] - ref[targets],
                                rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["lrp", "deeplift"])
+def test_a_parent_killed_while_its_worker_starts_leaves_no_file_behind(method, tmp_path):
+    """The model goes to the worker in its start message, never through a temporary file: a SIGKILL of the parent
+    right after the worker was started (the worker then dies with its closed pipe) leaves nothing in the temporary
+    directory (the worker's log is an unlinked TemporaryFile)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, signal\n"
+        "import numpy as np\n"
+        "import repro.attributions.graph_worker as gw\n"
+        "from repro.attributions import get_method\n"
+        "from repro.testing import linear_classifier\n"
+        "gw._ensure_atexit = lambda: os.kill(os.getpid(), signal.SIGKILL)  # killed once the start message is sent\n"
+        "model = linear_classifier()\n"
+        f"get_method({method!r})(model, np.zeros((1, 8, 8, 3), np.float32), np.array([0]))\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=300)
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

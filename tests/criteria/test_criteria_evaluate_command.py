@@ -49,7 +49,7 @@ def test_core_equals_evaluate(cnn, files):
 
 def test_cli_writes_results_table(cnn, files, monkeypatch, capsys):
     tmp, *_ = files
-    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None: cnn)
+    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None, **options: cnn)
     out = tmp / "res.csv"
     code = main(["evaluate", "--images", str(tmp / "imgs.npy"), "--maps", str(tmp / "one.npy"),
                  "--steps", "exact", "--out", str(out)])
@@ -109,7 +109,7 @@ def test_file_errors_name_the_file(files, case, message):
 
 def test_cli_reports_errors_in_one_line(cnn, files, monkeypatch, capsys):
     tmp, *_ = files
-    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None: cnn)
+    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None, **options: cnn)
     code = main(["evaluate", "--images", str(tmp / "nope.npy"), "--maps", str(tmp / "one.npy")])
     assert code == 2
     assert "nope.npy: images file not found" in capsys.readouterr().err
@@ -132,7 +132,7 @@ def test_cli_writes_the_error_estimates_of_every_sampling_mode(cnn, files, monke
     from repro.results import ESTIMATE_COLUMNS
 
     tmp, *_ = files
-    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None: cnn)
+    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None, **options: cnn)
     tables = {}
     for mode in (["--steps", "exact"], ["--steps", "2"], ["--steps", "adaptive", "--tol", "0.05"]):
         out = tmp / f"{mode[1]}.csv"
@@ -146,3 +146,47 @@ def test_cli_writes_the_error_estimates_of_every_sampling_mode(cnn, files, monke
     assert (tables["2"].column("n_ord_err")[finite] > 0).any()  # 36 pixels on a 2-step grid: sampled
     # 36 pixels: M <= 2 * START_STEPS, so adaptive sampling evaluates every count (exact)
     np.testing.assert_array_equal(tables["adaptive"].column("n_ord"), tables["exact"].column("n_ord"))
+
+
+@pytest.mark.parametrize("shape, problem", [
+    ((3, 0, 6), "with an empty axis; every size must be at least 1"),
+    ((3, 6, 6, 0), "with an empty axis; every size must be at least 1"),
+    ((0, 6, 6), "with an empty axis; every size must be at least 1"),
+    ((3, 3, 6, 6), "6 channels for images with 3; expected channels last, (N, H, W, 3) or (N, H, W, 1)"),
+])
+def test_maps_with_an_empty_axis_or_other_channels_are_refused_naming_the_file_and_shape(files, shape, problem):
+    tmp, *_ = files
+    np.save(tmp / "odd.npy", np.ones(shape, np.float32))
+    with pytest.raises(ReproError) as info:
+        load_inputs(tmp / "imgs.npy", tmp / "odd.npy", None, SHAPE, 3)
+    separator = ", " if "empty" in problem else ": "
+    assert str(info.value) == f"{tmp / 'odd.npy'}: maps have shape {shape}{separator}{problem}"
+    np.savez(tmp / "odd.npz", saliency=np.ones((3, *SHAPE)), gradcam=np.ones(shape, np.float32))
+    with pytest.raises(ReproError, match=r"odd\.npz \[gradcam\]: maps have shape"):
+        load_inputs(tmp / "imgs.npy", tmp / "odd.npz", None, SHAPE, 3)
+
+
+def test_cli_refuses_maps_with_an_empty_axis_in_one_line_before_tensorflow(cnn, files, monkeypatch, capsys):
+    tmp, *_ = files
+    monkeypatch.setattr(repro.models, "load_model", lambda name, weights=None, **options: cnn)
+    np.save(tmp / "empty.npy", np.ones((3, 0, 6), np.float32))
+    out = tmp / "new" / "res.csv"
+    assert main(["evaluate", "--images", str(tmp / "imgs.npy"), "--maps", str(tmp / "empty.npy"),
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"repro evaluate: error: {tmp / 'empty.npy'}: maps have shape (3, 0, 6), with an empty axis; "
+                   "every size must be at least 1\n")
+    assert not (tmp / "new").exists()  # the refused command leaves no new directory
+
+
+def test_the_library_refuses_maps_with_an_empty_axis(cnn, files):
+    from repro.criteria import evaluate_methods, evaluate_scores
+
+    tmp, raw, a, b = files
+    x = cnn.preprocess(raw)
+    with pytest.raises(ValueError, match=r"^maps has shape \(3, 0, 6\), with an empty axis"):
+        evaluate(cnn, x, np.ones((3, 0, 6)))
+    with pytest.raises(ValueError, match=r"^maps of 'gradcam' has shape \(3, 6, 6, 0\), with an empty axis"):
+        evaluate_methods(cnn, x, {"saliency": a, "gradcam": np.ones((3, 6, 6, 0))})
+    with pytest.raises(ValueError, match=r"^maps of 'saliency' has shape \(3, 0, 0\), with an empty axis"):
+        evaluate_scores(cnn, x, {"saliency": np.ones((3, 0, 0))})

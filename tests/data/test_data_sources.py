@@ -4,6 +4,8 @@ a constant image stays constant through the centre crop and the bilinear resize.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -171,3 +173,75 @@ def test_folder_source_errors(tmp_path):
     (tmp_path / "bad" / "x.jpg").write_text("not a jpeg")
     with pytest.raises(ImageReadError, match=r"x\.jpg: not an image file"):
         FolderSource(tmp_path / "bad").load([0])
+
+
+# ------------------------------------------------------------------------------------------- labels CSV errors
+SECRET = "root:x:0:0:s3cret-token:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+"""A file that is not a labels CSV (the shape of /etc/passwd): no error may quote any of it."""
+
+
+@pytest.fixture
+def two_images(tmp_path):
+    d = tmp_path / "imgs"
+    d.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (4, 4)).save(d / name)
+    return d
+
+
+def _labels_error(folder, text: str | bytes) -> str:
+    path = folder.parent / "labels_given.csv"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    with pytest.raises(ReproError) as info:
+        FolderSource(folder, labels=path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"labels CSV {path}")
+    return message.removeprefix(f"labels CSV {path}")
+
+
+def test_a_file_that_is_not_a_labels_csv_is_refused_without_quoting_it(two_images):
+    message = _labels_error(two_images, SECRET)
+    assert message == (", line 1: the header must name a file column (file/filename/image/name) and a label column "
+                       "(label/class/target); its 1 column(s) name neither")
+    assert not any(word in message for word in ("root", "s3cret", "bash", "daemon"))
+    assert _labels_error(two_images, "\n\nfile,secret,x\na.png,1,2\n").endswith(
+        ", line 3: the header must name a file column (file/filename/image/name) and a label column "
+        "(label/class/target); its 3 column(s) name no label column")
+    assert _labels_error(two_images, "s3cret,label\n").endswith("its 2 column(s) name no file column")
+
+
+def test_unreadable_labels_files_name_the_problem_not_the_content(two_images, tmp_path):
+    assert _labels_error(two_images, b"\x89PNG\r\n\x1a\n\xff\xfe s3cret") == ": not UTF-8 text (invalid start byte)"
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(ReproError, match=f"^labels CSV {fifo}: not a regular file$"):
+        FolderSource(two_images, labels=fifo)
+    with pytest.raises(ReproError, match=f"^labels CSV {tmp_path}: is a directory$"):
+        FolderSource(two_images, labels=tmp_path)
+
+
+def test_labels_rows_are_numbered_by_file_line_and_long_values_cut(two_images):
+    assert _labels_error(two_images, "file,label\n\na.png,1\n\nz.png,2\n") == ", line 5: no image 'z.png' in " + \
+        str(two_images)
+    long = "x" * 100
+    assert _labels_error(two_images, f"file,label\n{long}.png,1\n") == \
+        f", line 2: no image '{'x' * 40}...' in {two_images}"
+    assert _labels_error(two_images, f"file,label\nb.png,{long}\n") == \
+        f", line 2: label '{'x' * 40}...' of 'b.png' is not an integer class index"
+    # a quoted field spanning two lines: the next record's number is still its line in the file
+    assert _labels_error(two_images, 'file,label,note\na.png,1,"two\nlines"\nb.png,-1,x\n') == \
+        ", line 4: label -1 of 'b.png' is negative"
+
+
+def test_a_manifest_header_is_never_echoed(tmp_path):
+    from repro.data.imagenet import read_manifest
+
+    path = tmp_path / "m.csv"
+    path.write_text(SECRET)
+    with pytest.raises(ReproError) as info:
+        read_manifest(path)
+    assert str(info.value) == (f"manifest {path}: line 1: missing column(s) image_id, label (header has: 1 other "
+                               "column(s))")
