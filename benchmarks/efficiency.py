@@ -145,10 +145,10 @@ def measure_efficiency(model: Any, images: np.ndarray, maps: np.ndarray, targets
 
     def run_engine():
         return evaluate(counter, images, maps, baseline=baseline, targets=targets, steps=steps,
-                        batch_size=batch_size, image_index=index)
+                        batch_size=batch_size, image_index=index, score=None)
 
     warm = timed(lambda: evaluate(counter, images[:1], np.asarray(maps)[:1], baseline=baseline, targets=targets[:1],
-                                  steps=1, batch_size=batch_size))
+                                  steps=1, batch_size=batch_size, score=None))
     bare_fn = compiled_forward(model.score_model("probability"), batch_size, shape)
     engine_t, bare_t = [], []
     queries = rows = calls = 0

@@ -228,8 +228,8 @@ def section_peers(emb: Any, s: Settings) -> str:
         if not strict_order(sc):
             raise RuntimeError(f"{label} scores are not all positive and distinct")
         # trace the engine (untimed)
-        evaluate(emb, x[:1], sc[:1], baseline=base, targets=t[:1], steps=1, batch_size=B)
-        ours = timed(lambda: evaluate(emb, x, sc, baseline=base, targets=t, steps=K, batch_size=B))
+        evaluate(emb, x[:1], sc[:1], baseline=base, targets=t[:1], steps=1, batch_size=B, score=None)
+        ours = timed(lambda: evaluate(emb, x, sc, baseline=base, targets=t, steps=K, batch_size=B, score=None))
         nec_m = [c.necessity.m for c in ours.value.curves]
         y0 = np.array([c.y0 for c in ours.value.curves])
         # Each peer runs once untimed first (tracing / Keras predict-function building), as the engine was warmed

@@ -68,7 +68,7 @@ def run_point(counter: CountingForward, baseline: np.ndarray, images: np.ndarray
     tracemalloc.start()
     try:
         run = timed(lambda: evaluate(counter, images, maps, baseline=baseline, targets=targets, steps=steps,
-                                     batch_size=batch_size))
+                                     batch_size=batch_size, score=None))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -104,7 +104,8 @@ def _warm(counter, baseline, images, maps, targets, batch_size) -> None:
     """Trace the engine once (one image, ``steps=1``) so the sweep times no tracing."""
     from repro.criteria import evaluate
 
-    evaluate(counter, images[:1], maps[:1], baseline=baseline, targets=targets[:1], steps=1, batch_size=batch_size)
+    evaluate(counter, images[:1], maps[:1], baseline=baseline, targets=targets[:1], steps=1, batch_size=batch_size,
+             score=None)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from repro.attributions import METHODS
 from repro.attributions.lrp import LRP_RULES
+from repro.criteria.adaptive import DEFAULT_STEPS  # the curve sampling of every profile, the CLI and the API
 from repro.errors import ReproError
 from repro.io import file_digest
 from repro.readings import DEFAULTS, MAP_READINGS, READINGS, Reading
@@ -27,16 +28,6 @@ PROFILES: tuple[str, ...] = ("embedded", "paper", "custom")
 EMBEDDED_DEFAULT_IMAGES = 120
 QUICK: dict[str, int] = {"steps": 10, "ig_steps": 8, "sg_samples": 8}
 """The smoke-run preset (``--quick``): the one place where step counts are capped for fast runs."""
-DEFAULT_STEPS: int | str | None = "adaptive"
-"""How every profile samples its perturbation curves unless ``--steps`` says otherwise: ``K`` (a fixed grid),
-``None`` (exact mode) or ``"adaptive"`` (:data:`repro.criteria.adaptive.ADAPTIVE`; the run then records
-:data:`repro.criteria.adaptive.DEFAULT_TOL` as its ``tol``). The one constant to change to switch the default.
-
-Adaptive, because ``benchmarks/RESULTS.md`` section 5 measured it against exact mode on 32 embedded images x 8
-methods x both scores: at tol 3e-3, 509 forwards per (image, method) with a largest relative error of 2.6e-3 /
-2.7e-3 / 3.4e-3 / 4.6e-3 (N-Ord / S-Ord / TPN / TPS), against 560 forwards and 3.6e-3 / 4.3e-3 / 3.4e-2 / 5.8e-3
-for ``K = 100``: fewer forwards at a smaller error on every criterion (the issue's rule). ``--quick`` keeps its
-fixed grid of 10 steps (:data:`QUICK`)."""
 EXACT = "exact"
 """The spelling of exact mode (``steps=None``) on the command line and in :func:`make_config`."""
 

@@ -117,10 +117,10 @@ def test_counting_forward_counts_compiled_batches(tiny):
     counter = harness.CountingForward(model.keras_model)
     np.testing.assert_array_equal(counter(x).numpy(), model.keras_model(x, training=False).numpy())
     counter.reset()
-    res = evaluate(counter, x, scores, baseline=model.baseline, targets=targets, steps=10, batch_size=8)
+    res = evaluate(counter, x, scores, baseline=model.baseline, targets=targets, steps=10, batch_size=8, score=None)
     assert counter.rows == harness.padded_rows(res.num_forwards, 8)
     assert counter.calls == -(-res.num_forwards // 8)
-    ref = evaluate(model, x, scores, targets=targets, steps=10, batch_size=8)
+    ref = evaluate(model, x, scores, targets=targets, steps=10, batch_size=8, score=None)
     np.testing.assert_array_equal(res.n_ord, ref.n_ord)
     np.testing.assert_array_equal(res.tps, ref.tps)
 
@@ -138,7 +138,7 @@ def test_measure_efficiency_reports_consistent_counts(tiny):
 
     model, x, scores, targets = tiny
     res = measure_efficiency(model, x, scores, targets, steps=10, batch_size=16, repeats=1)
-    ref = evaluate(model, x, scores, targets=targets, steps=10, batch_size=16)
+    ref = evaluate(model, x, scores, targets=targets, steps=10, batch_size=16, score=None)
     assert res.queries == ref.num_forwards
     assert res.rows == harness.padded_rows(ref.num_forwards, 16) == 16 * res.calls
     assert res.naive_per_pair == 6 * 11
@@ -192,7 +192,7 @@ def test_xplique_agrees_with_evaluate_curves(tiny):
     from repro.criteria import evaluate
 
     model, x, scores, targets = tiny
-    res = evaluate(model, x, scores, targets=targets, steps=8)
+    res = evaluate(model, x, scores, targets=targets, steps=8, score=None)
     m, y = peers.xplique_per_image(model.keras_model, x, scores, targets, 0.0, steps=8, mode="remove")
     for i, c in enumerate(res.curves):
         diff, common = peers.max_abs_diff(c.necessity.m, c.necessity.y, m, y[i])

@@ -98,7 +98,7 @@ def _evaluate_one_image(model: Callable, x: np.ndarray, maps: np.ndarray, steps:
     """The engine's criteria of ``maps`` ``(A, H, W)``, all attributions of the one image ``x`` ``(1, H, W, C)``,
     with the zero baseline and target class 0."""
     return evaluate(model, x, maps, baseline=np.zeros(x.shape[1:], np.float32), targets=np.zeros(1, np.int64),
-                    steps=steps, image_index=np.zeros(len(maps), np.int64))
+                    steps=steps, image_index=np.zeros(len(maps), np.int64), score=None)
 
 
 def example1_deletion_curves(steps: int | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:

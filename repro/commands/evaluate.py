@@ -1,8 +1,9 @@
 """``repro evaluate``: N-Ord, S-Ord, TPN and TPS for attribution maps you bring.
 
 Inputs: ``--images`` a ``.npy`` of raw RGB ``(N, H, W, 3)`` in ``[0, 255]`` at the model's input size (preprocessed
-here with the model's own preprocessing); ``--maps`` a ``.npy`` ``(N, H, W[, C])`` (or coarser, resized
-bilinearly) or a ``.npz`` with one such array per method name (all methods go through the engine in one pass);
+here with the model's own preprocessing); ``--maps`` a ``.npy`` ``(N, H, W)``, ``(N, H, W, C)`` or ``(N, H, W, 1)``
+(coarser maps only with ``--resize-maps``, upsampled bilinearly; every other layout refused,
+:mod:`repro.criteria.layouts`) or a ``.npz`` with one such array per method name (all methods go through the engine in one pass);
 ``--targets`` an optional ``.npy`` of ``N`` class indices (default: the model's top-1); ``--steps K | exact |
 adaptive`` and ``--tol`` (adaptive only) as ``repro reproduce`` (default :data:`repro.config.DEFAULT_STEPS`). Output:
 the results table (:data:`repro.results.RESULT_COLUMNS`, one row per image x method x score, with every criterion's
@@ -23,6 +24,7 @@ import numpy as np
 from repro.commands import (add_model_and_image_arguments, add_sampling_arguments, load_images, load_targets,
                             open_model_from_args, positive_int)
 from repro.config import DEFAULT_STEPS, sampling
+from repro.criteria.layouts import map_layout_problem
 from repro.errors import ReproError
 from repro.io import load_array
 
@@ -35,7 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     add_model_and_image_arguments(p)
     p.add_argument("--maps", type=Path, required=True,
-                   help=".npy maps (N, H, W[, C]) or .npz with one array per method name")
+                   help=".npy maps (N, H, W), (N, H, W, C) or (N, H, W, 1), or .npz with one array per method name")
+    p.add_argument("--resize-maps", action="store_true",
+                   help="accept maps coarser than the model input, (N, h, w[, C]), and upsample them bilinearly")
     add_sampling_arguments(p, DEFAULT_STEPS)
     p.add_argument("--score", choices=SCORE_MODES, default=None,
                    help="class score the criteria read (default: both, from the same forwards)")
@@ -45,7 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
-                input_shape: tuple[int, int, int], num_classes: int
+                input_shape: tuple[int, int, int], num_classes: int, resize_maps: bool = False
                 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
     """Read and check the files of ``repro evaluate``.
 
@@ -61,7 +65,7 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
             the file (and the maps' shape). No map that fails reaches TensorFlow.
     """
     raw = load_images(images_path, input_shape)
-    N, (H, W, C) = len(raw), input_shape
+    N = len(raw)
 
     loaded = load_array(maps_path, "maps", allow_npz=True)
     if isinstance(loaded, dict):
@@ -72,19 +76,13 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
         maps = {maps_path.stem: loaded}
     for name, m in maps.items():
         where = f"{maps_path}" + (f" [{name}]" if len(maps) > 1 or maps_path.suffix == ".npz" else "")
-        if m.ndim not in (3, 4):
-            raise ReproError(f"{where}: maps have shape {m.shape}, expected (N, H, W), (N, H, W, C) or coarser")
+        problem = map_layout_problem(m.shape, input_shape, resize_maps)
+        if problem:
+            raise ReproError(f"{where}: {problem}")
         if m.dtype.kind not in "fiu":
             raise ReproError(f"{where}: maps have dtype {m.dtype}, expected numbers")
-        if 0 in m.shape:
-            raise ReproError(f"{where}: maps have shape {m.shape}, with an empty axis; every size must be at least 1")
-        if m.ndim == 4 and m.shape[3] not in (1, C):
-            raise ReproError(f"{where}: maps have shape {m.shape}: {m.shape[3]} channels for images with {C}; "
-                             f"expected channels last, (N, H, W, {C}) or (N, H, W, 1)")
         if len(m) != N:
             raise ReproError(f"{where}: {len(m)} maps for {N} images in {images_path}")
-        if m.shape[1] > H or m.shape[2] > W:
-            raise ReproError(f"{where}: maps have shape {m.shape}, larger than the model input ({H}, {W})")
         bad = int(m.size - np.isfinite(m).sum())
         if bad:
             raise ReproError(f"{where}: maps contain {bad} NaN or infinite values")
@@ -95,7 +93,8 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
 
 def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.ndarray], targets: np.ndarray | None, *,
                     steps: int | str | None = DEFAULT_STEPS, tol: float | None = None, score: str | None = None,
-                    batch_size: int = 64, image_prefix: str = "image", progress: bool = False) -> list[dict]:
+                    batch_size: int = 64, image_prefix: str = "image", progress: bool = False,
+                    resize_maps: bool = False) -> list[dict]:
     """The core of ``repro evaluate`` for an :class:`~repro.models.ImageModel`: one results row per image x method
     x class score.
 
@@ -104,7 +103,8 @@ def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.nda
         targets: ``(N,)`` or ``None`` (:func:`repro.models.top1_targets`). steps, tol, batch_size, progress: as
             in :func:`repro.criteria.evaluate_scores` (``tol`` only with ``steps="adaptive"``). score: ``None``
             for every score the model has (the logit and the probability come from the same forwards), or one of
-            them. image_prefix: ``image_id`` is ``f"{image_prefix}:{row}"``.
+            them. image_prefix: ``image_id`` is ``f"{image_prefix}:{row}"``. resize_maps: accept maps coarser than
+            the model input (:mod:`repro.criteria.layouts`).
     Returns:
         rows with the columns of :data:`repro.results.RESULT_COLUMNS` (``label`` is -1: unknown; every criterion's
         error estimate and monotone bound included), image-major, then by score.
@@ -117,7 +117,7 @@ def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.nda
     if targets is None:
         targets = top1_targets(model, x, batch_size=batch_size)
     by_score = evaluate_scores(model, x, maps, targets=targets, steps=steps, tol=tol, batch_size=batch_size,
-                               progress=progress)
+                               progress=progress, resize_maps=resize_maps)
     scores = [score] if score is not None else list(by_score)
     return [result_row(f"{image_prefix}:{i}", name, -1, by_score[s][name], i, score=s)
             for i in range(len(raw)) for name in maps for s in scores]
@@ -128,8 +128,10 @@ def run(args: argparse.Namespace) -> int:
 
     steps, tol = sampling(DEFAULT_STEPS if args.steps is None else args.steps, args.tol)  # before loading anything
     model = open_model_from_args(args)
-    raw, maps, targets = load_inputs(args.images, args.maps, args.targets, model.input_shape, model.num_classes)
+    raw, maps, targets = load_inputs(args.images, args.maps, args.targets, model.input_shape, model.num_classes,
+                                     resize_maps=args.resize_maps)
     rows = evaluate_inputs(model, raw, maps, targets, steps=steps, tol=tol, score=args.score,
+                           resize_maps=args.resize_maps,
                            batch_size=args.batch_size, image_prefix=args.images.stem, progress=args.progress)
     write_results(args.out, rows)
     print(f"[repro] wrote {len(rows)} rows ({len(maps)} method(s) x {len(raw)} image(s) x score) to {args.out}")

@@ -14,7 +14,7 @@ score of it, shared evaluations counted once), so :meth:`CriteriaResult.subset` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Sequence
 
 import numpy as np
@@ -157,6 +157,9 @@ class CriteriaResult:
     """The tolerance of ``steps="adaptive"`` (``None`` otherwise)."""
     rounds: int = 1
     """Engine calls of the whole call (``steps="adaptive"``: the first grid plus the refinement rounds)."""
+    settings: dict = field(default_factory=dict)
+    """The settings that produced these numbers, as :func:`repro.criteria.evaluate` and its siblings set them:
+    ``{"score", "steps", "tol", "eps", "batch_size"}``."""
 
     def __len__(self) -> int:
         return len(self.n_ord)
@@ -164,7 +167,7 @@ class CriteriaResult:
     def subset(self, idx: Sequence[int] | np.ndarray | slice) -> "CriteriaResult":
         """The rows ``idx`` (``num_forwards`` is kept as the whole call's count)."""
         rows = np.arange(len(self))[idx]
-        kept = ("steps", "num_forwards", "score", "tol", "rounds")
+        kept = ("steps", "num_forwards", "score", "tol", "rounds", "settings")
         return CriteriaResult(**{
             f.name: getattr(self, f.name) if f.name in kept
             else [getattr(self, f.name)[i] for i in rows] if f.name in ("reason", "curves")

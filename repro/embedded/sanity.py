@@ -216,7 +216,8 @@ def run_sanity(model: Any, n_images: int = 90, seed: int = 0, steps: int = 50, b
             for name, m in group.items():
                 maps.setdefault(name, []).append(m)
         res = evaluate_methods(model, images, {k: np.stack(v) for k, v in maps.items()},
-                               targets=np.full(len(idx), cls, np.int64), steps=steps, batch_size=batch_size)
+                               targets=np.full(len(idx), cls, np.int64), steps=steps, batch_size=batch_size,
+                               score=None)
         if cls == AND_CLASS:
             n_ord = {"a_first": res["oracle"].n_ord, "b_first": res["oracle_b"].n_ord,
                      "background_first": res["background_first"].n_ord, "random": res["random"].n_ord}

@@ -1,15 +1,23 @@
 """The batched engine against a brute-force plain-numpy reference (one forward per point, its own ranking, its
 own formulas and its own area integration), plus batching, ordering, retracing and the NaN cases."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from repro.criteria import evaluate, evaluate_methods
+
 from repro.criteria.api import REASON_NO_POSITIVE, REASON_R_CLIPPED, REASON_R_PRIME_CLIPPED, REASON_Y0, nan_reason
 from repro.criteria.result import RATIO_FLOOR, REASON_SEPARATOR, pair_reason
 from repro.criteria.curves import get_engine
 from repro.testing import random_images, small_cnn
+
+# The engine's tests read the model's own output (score=None), as they were written; the API's defaults (the
+# study's: the logit, adaptive sampling) are tested in tests/criteria/test_layouts_and_defaults.py.
+evaluate = partial(evaluate, score=None)
+evaluate_methods = partial(evaluate_methods, score=None)
 
 EPS = 1e-10
 SHAPE = (6, 6, 3)

@@ -34,14 +34,17 @@ def files(tmp_path):
 
 def test_core_equals_evaluate(cnn, files):
     tmp, raw, a, b = files
-    raw2, maps, targets = load_inputs(tmp / "imgs.npy", tmp / "maps.npz", tmp / "targets.npy", SHAPE, 3)
-    rows = evaluate_inputs(cnn, raw2, maps, targets, steps=None, batch_size=8, image_prefix="imgs")
-    direct = evaluate(cnn, cnn.preprocess(raw), b, targets=np.array([0, 1, 2]), steps=None)
+    raw2, maps, targets = load_inputs(tmp / "imgs.npy", tmp / "maps.npz", tmp / "targets.npy", SHAPE, 3,
+                                      resize_maps=True)  # gradcam's maps are coarser
+    rows = evaluate_inputs(cnn, raw2, maps, targets, steps=None, batch_size=8, image_prefix="imgs", resize_maps=True)
+    direct = evaluate(cnn, cnn.preprocess(raw), b, targets=np.array([0, 1, 2]), steps=None, score="probability",
+                      resize_maps=True)
     got = [r for r in rows if r["method"] == "gradcam" and r["score"] == "probability"]
     assert [r["image_id"] for r in got] == ["imgs:0", "imgs:1", "imgs:2"]
     np.testing.assert_allclose([r["tpn"] for r in got], direct.tpn, atol=1e-7)
     np.testing.assert_allclose([r["n_ord"] for r in got], direct.n_ord, atol=1e-7)
-    logit = evaluate(cnn, cnn.preprocess(raw), b, targets=np.array([0, 1, 2]), steps=None, score="logit")
+    logit = evaluate(cnn, cnn.preprocess(raw), b, targets=np.array([0, 1, 2]), steps=None, score="logit",
+                     resize_maps=True)
     np.testing.assert_allclose([r["tpn"] for r in rows if r["method"] == "gradcam" and r["score"] == "logit"],
                                logit.tpn, atol=1e-7)
     assert len(rows) == 12 and list(rows[0]) == list(RESULT_COLUMNS)
@@ -104,7 +107,7 @@ def test_file_errors_name_the_file(files, case, message):
         maps = tmp / "text.npy"
     with pytest.raises(ReproError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
                        .replace("]", r"\]")):
-        load_inputs(images, maps, targets, SHAPE, 3)
+        load_inputs(images, maps, targets, SHAPE, 3, resize_maps=True)
 
 
 def test_cli_reports_errors_in_one_line(cnn, files, monkeypatch, capsys):
@@ -137,7 +140,7 @@ def test_cli_writes_the_error_estimates_of_every_sampling_mode(cnn, files, monke
     for mode in (["--steps", "exact"], ["--steps", "2"], ["--steps", "adaptive", "--tol", "0.05"]):
         out = tmp / f"{mode[1]}.csv"
         assert main(["evaluate", "--images", str(tmp / "imgs.npy"), "--maps", str(tmp / "maps.npz"), *mode,
-                     "--out", str(out)]) == 0
+                     "--resize-maps", "--out", str(out)]) == 0
         tables[mode[1]] = read_results(out)
         assert list(tables[mode[1]].columns) == list(RESULT_COLUMNS)
     for name in ESTIMATE_COLUMNS:
@@ -149,20 +152,21 @@ def test_cli_writes_the_error_estimates_of_every_sampling_mode(cnn, files, monke
 
 
 @pytest.mark.parametrize("shape, problem", [
-    ((3, 0, 6), "with an empty axis; every size must be at least 1"),
-    ((3, 6, 6, 0), "with an empty axis; every size must be at least 1"),
-    ((0, 6, 6), "with an empty axis; every size must be at least 1"),
-    ((3, 3, 6, 6), "6 channels for images with 3; expected channels last, (N, H, W, 3) or (N, H, W, 1)"),
+    ((3, 0, 6), "maps have shape (3, 0, 6), with an empty axis; every size must be at least 1"),
+    ((3, 6, 6, 0), "maps have shape (3, 6, 6, 0), with an empty axis; every size must be at least 1"),
+    ((0, 6, 6), "0 maps for 3 images in {images}"),
+    ((3, 3, 6, 6), "maps have shape (3, 3, 6, 6): 6 channels for images with 3; expected (P, 6, 6), (P, 6, 6, 3) or "
+                   "(P, 6, 6, 1); it looks like channels first ((6, 6, 3) read in the order (3, 6, 6)): use "
+                   "np.transpose(maps, (0, 2, 3, 1))"),
 ])
 def test_maps_with_an_empty_axis_or_other_channels_are_refused_naming_the_file_and_shape(files, shape, problem):
     tmp, *_ = files
     np.save(tmp / "odd.npy", np.ones(shape, np.float32))
     with pytest.raises(ReproError) as info:
         load_inputs(tmp / "imgs.npy", tmp / "odd.npy", None, SHAPE, 3)
-    separator = ", " if "empty" in problem else ": "
-    assert str(info.value) == f"{tmp / 'odd.npy'}: maps have shape {shape}{separator}{problem}"
+    assert str(info.value) == f"{tmp / 'odd.npy'}: " + problem.format(images=tmp / "imgs.npy")
     np.savez(tmp / "odd.npz", saliency=np.ones((3, *SHAPE)), gradcam=np.ones(shape, np.float32))
-    with pytest.raises(ReproError, match=r"odd\.npz \[gradcam\]: maps have shape"):
+    with pytest.raises(ReproError, match=r"odd\.npz \[gradcam\]: (maps have shape|0 maps)"):
         load_inputs(tmp / "imgs.npy", tmp / "odd.npz", None, SHAPE, 3)
 
 
@@ -184,9 +188,9 @@ def test_the_library_refuses_maps_with_an_empty_axis(cnn, files):
 
     tmp, raw, a, b = files
     x = cnn.preprocess(raw)
-    with pytest.raises(ValueError, match=r"^maps has shape \(3, 0, 6\), with an empty axis"):
+    with pytest.raises(ValueError, match=r"^maps have shape \(3, 0, 6\), with an empty axis"):
         evaluate(cnn, x, np.ones((3, 0, 6)))
-    with pytest.raises(ValueError, match=r"^maps of 'gradcam' has shape \(3, 6, 6, 0\), with an empty axis"):
+    with pytest.raises(ValueError, match=r"^maps of 'gradcam' have shape \(3, 6, 6, 0\), with an empty axis"):
         evaluate_methods(cnn, x, {"saliency": a, "gradcam": np.ones((3, 6, 6, 0))})
-    with pytest.raises(ValueError, match=r"^maps of 'saliency' has shape \(3, 0, 0\), with an empty axis"):
+    with pytest.raises(ValueError, match=r"^maps of 'saliency' have shape \(3, 0, 0\), with an empty axis"):
         evaluate_scores(cnn, x, {"saliency": np.ones((3, 0, 0))})

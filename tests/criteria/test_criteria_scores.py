@@ -2,13 +2,21 @@
 three S-Ord readings carried by every :class:`CriteriaResult`. Expected numbers are worked out by hand in the
 comments."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from repro.criteria import (OUTPUT_SCORE, evaluate, evaluate_methods, evaluate_scores, model_scores)
+
 from repro.criteria.curves import ADD, LOGIT_PROBABILITY, REMOVE, get_engine
 from repro.testing import random_images, small_cnn
+
+# The engine's tests read the model's own output (score=None), as they were written; the API's defaults (the
+# study's: the logit, adaptive sampling) are tested in tests/criteria/test_layouts_and_defaults.py.
+evaluate = partial(evaluate, score=None)
+evaluate_methods = partial(evaluate_methods, score=None)
 
 FIELDS = ("n_ord", "s_ord", "s_ord_text", "s_ord_baseline", "tpn", "tps", "y0", "yb", "num_positive", "image_index",
           "targets")

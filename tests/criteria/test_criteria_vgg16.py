@@ -14,7 +14,7 @@ def test_vgg16_all_positive_map_reaches_baseline_and_original(vgg16):
     raw = np.random.default_rng(0).uniform(0, 255, size=(1, 224, 224, 3)).astype(np.float32)
     x = model.preprocess(raw)
     maps = np.random.default_rng(1).uniform(0.1, 1.0, size=(1, 224, 224))  # every pixel positive: M = P
-    res = evaluate(model, x, maps, targets=np.array([7]), steps=2, batch_size=8)
+    res = evaluate(model, x, maps, targets=np.array([7]), steps=2, batch_size=8, score="probability")
     c = res.curves[0]
     assert res.num_positive[0] == 224 * 224
     # Removing all of pi+ = every pixel is the baseline image itself; adding all of pi+ into x_b gives back x.

@@ -28,7 +28,8 @@ def test_readme_api_example_runs_on_the_embedded_model():
     np.testing.assert_array_equal(targets, top1_targets(model, x))
     assert len(res) == 8 and np.array_equal(res.targets, targets)
     assert set(both) == {"ig", "random"} and all(len(r) == 8 for r in both.values())
-    # score="logit" in the example: the engine read logits, so y0 differs from the probability of `res`.
-    assert not np.allclose(both["ig"].y0, res.y0)
-    again = evaluate(model, x, maps, targets=targets, steps=100, score="logit")
+    # res has the study's defaults; both reads the probability: y0 differs from the logit of `res`.
+    assert res.settings["score"] == "logit" and res.settings["steps"] == "adaptive"
+    assert both["ig"].settings["score"] == "probability" and not np.allclose(both["ig"].y0, res.y0)
+    again = evaluate(model, x, maps, targets=targets, steps=100, score="probability")
     np.testing.assert_allclose(both["ig"].n_ord, again.n_ord, atol=1e-6)  # float32 rounding of other batches
