@@ -82,13 +82,26 @@ def _module(name: str):
     return importlib.import_module(f"repro.commands.{name.replace('-', '_')}")
 
 
+class SubcommandParser(argparse.ArgumentParser):
+    """The parser of one subcommand: an argument it does not know (``repro evaluate --mapz x``) is refused with
+    ITS usage line (``usage: repro evaluate ...``), not the top-level ``usage: repro [-h] COMMAND ...`` that
+    argparse prints when the subcommand hands its leftovers back to the top-level parser."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; with ``only`` set, import just that subcommand's arguments."""
+    """The argument parser; with ``only`` set, import just that subcommand's arguments. Each subcommand's parser is
+    a :class:`SubcommandParser`, so a misspelled option prints that subcommand's usage line."""
     parser = argparse.ArgumentParser(
         prog="repro",
         description="Interpreting Interpretations (Wang et al.): necessity and sufficiency criteria for attributions.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=SubcommandParser)
     for name, help_text in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         if only == name:

@@ -111,14 +111,15 @@ def compute_chunk(study: "Study", c: int, cache: MapCache | None = None) -> list
     from tqdm.auto import tqdm
 
     from repro.criteria import evaluate_scores
-    from repro.data.images import raw_range_problems
+    from repro.data.images import scale_warning
 
     cfg, model, source = study.cfg, study.model, study.source
     idx = study.chunk_indices(c)
     ids = [source.ids[i] for i in idx]
     raw = source.load(idx)
-    for problem in raw_range_problems(raw, ids):
-        print(f"[repro] warning: {problem}", file=sys.stderr)
+    warning = scale_warning(raw, f"chunk {c} ({ids[0]} ... {ids[-1]})")
+    if warning:
+        print(f"[repro] warning: {warning}", file=sys.stderr)
     x = model.preprocess(raw)
     labels = np.asarray(source.labels)[idx].astype(np.int64)
     targets_of = chunk_targets(study, x, labels)

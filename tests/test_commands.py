@@ -162,21 +162,131 @@ def test_merge_config_errors_name_the_file(tmp_path, monkeypatch, capsys):
     assert f"{out / 'config.json'}: no 'profile' entry" in capsys.readouterr().err
 
 
-def test_images_off_the_0_255_scale_are_named_in_a_warning(tmp_path, capsys):
+def test_images_off_the_0_255_scale_get_one_warning_per_call(tmp_path, capsys):
     from repro.commands import load_images
 
-    raw = np.zeros((3, 4, 4, 3), np.float32)
+    raw = np.zeros((4, 4, 4, 3), np.float32)
     raw[0] = 200.0
     raw[1] = 0.5  # looks already scaled to [0, 1]
     raw[2] = -120.0  # looks mean-centred
+    raw[3] = 0.25
     np.save(tmp_path / "imgs.npy", raw)
     load_images(tmp_path / "imgs.npy", (4, 4, 3))
+    assert capsys.readouterr().err == (
+        f"[repro] warning: {tmp_path / 'imgs.npy'}: 2 of 4 images look already scaled (values in [0.25, 0.5]) and "
+        "1 of 4 images have values outside [0, 255] (values in [-120, -120]), expected raw RGB in [0, 255]; the "
+        "black baseline (raw 0) means nothing on another scale: give the raw pixels, not preprocessed or /255 "
+        "images\n")
+
+
+def test_ten_scaled_images_give_one_line_not_ten(tmp_path, capsys):
+    from repro.commands import read_images
+
+    np.save(tmp_path / "images.npy", np.linspace(0, 1, 10 * 48, dtype=np.float32).reshape(10, 4, 4, 3))
+    ids, _ = read_images(tmp_path / "images.npy", (4, 4, 3))
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 2
-    assert err[0].startswith(f"[repro] warning: {tmp_path / 'imgs.npy'}[1]: maximum 0.5 <= 1")
-    assert err[1].startswith(f"[repro] warning: {tmp_path / 'imgs.npy'}[2]: values span [-120, -120]")
+    assert len(err) == 1 and ids == [f"images:{i}" for i in range(10)]
+    assert err[0].startswith(f"[repro] warning: {tmp_path / 'images.npy'}: 10 of 10 images look already scaled "
+                             "(values in [0, 1]), expected raw RGB in [0, 255]; ")
 
 
+# ------------------------------------------------------------------------------------------- cache, progress, usage
+
+def test_attribute_help_names_the_default_cache_and_no_cache(capsys):
+    with pytest.raises(SystemExit):
+        main(["attribute", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "map cache directory (default ./results/map_cache, under the current directory)" in out
+    assert "--no-cache compute every map, read and write no cache" in out
+    assert "--progress, --no-progress progress bars on stderr (default: shown when stderr is a terminal" in out
+
+
+def test_attribute_no_cache_writes_no_cache_and_gives_the_same_maps(files, monkeypatch):
+    monkeypatch.chdir(files)
+    args = ["--images", str(files / "imgs.npy"), "--targets", str(files / "targets.npy")]
+    assert _attribute(files, *args) == 0
+    with np.load(files / "maps.npz") as f:
+        cached = {k: f[k] for k in f.files}
+    out = files / "fresh.npz"
+    assert main(["attribute", "--methods", "saliency", "random", "--out", str(out), "--no-cache", *args]) == 0
+    assert not (files / "results").exists()  # not the default ./results/map_cache either
+    with np.load(out) as f:
+        assert set(f.files) == {"saliency", "random"}
+        for k in f.files:
+            np.testing.assert_array_equal(f[k], cached[k])
+
+
+def test_attribute_cache_and_no_cache_together_are_refused(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["attribute", "--images", "a.npy", "--out", "o.npz", "--cache", "c", "--no-cache"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: repro attribute") and "argument --no-cache: not allowed with argument --cache" in err
+
+
+@pytest.mark.parametrize("command, required", [
+    ("reproduce", []),
+    ("attribute", ["--images", "a.npy", "--out", "o.npz"]),
+    ("evaluate", ["--images", "a.npy", "--maps", "m.npy"]),
+])
+def test_progress_flags_are_the_same_on_every_command(command, required):
+    from repro.cli import build_parser
+
+    parse = build_parser(command).parse_args
+    default = parse([command, *required])  # stderr is not a terminal under pytest: no bars by default
+    assert default.progress is False
+    shown = parse([command, *required, "--progress"])
+    assert shown.progress is True
+    hidden = parse([command, *required, "--progress", "--no-progress"])
+    assert hidden.progress is False
+
+
+def test_progress_bars_are_shown_by_default_on_a_terminal(monkeypatch):
+    import sys
+
+    from repro.cli import build_parser
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    args = build_parser("reproduce").parse_args(["reproduce"])
+    assert args.progress is True
+    assert build_parser("reproduce").parse_args(["reproduce", "--no-progress"]).progress is False
+
+
+@pytest.mark.parametrize("argv, usage, unknown", [
+    (["evaluate", "--images", "a.npy", "--maps", "m.npy", "--mapz", "x"], "usage: repro evaluate", "--mapz x"),
+    (["attribute", "--images", "a.npy", "--out", "o.npz", "--methodz", "saliency"], "usage: repro attribute",
+     "--methodz saliency"),
+    (["check-claims", "out", "--strikt"], "usage: repro check-claims", "--strikt"),
+])
+def test_a_misspelled_option_prints_the_subcommands_usage(capsys, argv, usage, unknown):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage) and "usage: repro [-h]" not in err
+    assert err.endswith(f"error: unrecognized arguments: {unknown}\n")
+
+
+# ------------------------------------------------------------------------------------------- CriteriaResult rows
+
+def test_criteria_result_rows_are_the_rows_repro_evaluate_writes(files, cnn, tmp_path):
+    from repro.commands.evaluate import evaluate_inputs
+    from repro.criteria import evaluate_scores
+    from repro.results import RESULT_COLUMNS, read_results, results_text
+
+    raw = np.load(files / "imgs.npy")
+    maps = {"m": np.random.default_rng(0).normal(size=(3, *SHAPE))}
+    targets = np.array([0, 1, 2])
+    rows = evaluate_inputs(cnn, raw, maps, targets, steps=None, image_ids="imgs", score="logit")
+    res = evaluate_scores(cnn, cnn.preprocess(raw), maps, targets=targets, steps=None)["logit"]["m"]
+    assert list(rows[0]) == list(RESULT_COLUMNS) and np.isnan(rows[0]["tpn"])  # y0 <= 0: NaN != NaN, so as text
+    assert results_text(res.rows("m", "imgs")) == results_text(rows)
+    named = res.rows("m", ["a.png", "b.png", "c.png"], [5, 6, 7], reading="x=y")
+    assert [(r["image_id"], r["label"], r["reading"], r["score"]) for r in named] == [
+        ("a.png", 5, "x=y", "logit"), ("b.png", 6, "x=y", "logit"), ("c.png", 7, "x=y", "logit")]
+    assert [r["image_id"] for r in res.subset([2, 0]).rows()] == ["image:2", "image:0"]  # by image, not by pair
+    path = res.write_csv(tmp_path / "scores.csv", "m", "imgs")
+    assert path.read_text() == results_text(rows) == results_text(read_results(path))
 # ------------------------------------------------------------------------------------------- refused: no new --out
 
 @pytest.mark.parametrize("case", ["no --images", "a model file that is not there"])
@@ -218,3 +328,31 @@ def test_only_new_directories_holding_no_file_are_removed(tmp_path):
     assert removed == [tmp_path / "a" / "b" / "c", tmp_path / "a" / "b", tmp_path / "a"]
     assert not (tmp_path / "a").exists()
     assert (tmp_path / "kept" / "config.json").is_file() and (tmp_path / "kept" / "sub").is_dir()  # left as it is
+
+
+def test_evaluate_prints_the_summary_table_after_the_rows_line(files, capsys):
+    from repro.results import read_results
+
+    np.save(files / "sal.npy", np.random.default_rng(1).normal(size=(3, *SHAPE)))
+    out = files / "res.csv"
+    assert main(["evaluate", "--images", str(files / "imgs.npy"), "--maps", str(files / "sal.npy"),
+                 "--targets", str(files / "targets.npy"), "--steps", "exact", "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"[repro] wrote 6 rows (1 method(s) x 3 image(s) x score) to {out}"
+    table = read_results(out)
+
+    def cells(score: str) -> tuple[str, str]:
+        """The two cells of N-Ord in the table, from the CSV's numbers."""
+        rows = table.filter(score=score)
+        v = rows.column("n_ord")
+        q25, median, q75 = np.percentile(v[np.isfinite(v)], [25, 50, 75])
+        return f"{median:.4g} [{q75 - q25:.4g}]", f"{int(np.isfinite(v).sum())} / {int(np.isnan(v).sum())} / 0"
+
+    for start, score in ((1, "logit"), (7, "probability")):
+        value, count = cells(score)
+        assert lines[start] == f"score {score}: median [IQR] over the images (linear quartiles)"
+        assert lines[start + 1].split() == ["method", "N-Ord", "1", "-", "S-Ord", "TPN", "TPS"]
+        assert lines[start + 2].startswith(f"sal     {value}  ")  # exact mode: err 0
+        assert lines[start + 3] == "n finite / NaN count / err (median of the sampling error estimates)"
+        assert lines[start + 4].startswith(f"sal     {count}  ")
+    assert lines[6] == "" and len(lines) == 12 and max(map(len, lines[1:])) <= 100

@@ -1,13 +1,15 @@
 """One module per ``repro`` subcommand (``add_arguments`` + ``run``), and what they share: argument types
 (:func:`steps_arg`, :func:`positive_int`, :func:`nonneg_int`), the curve sampling options of ``reproduce`` and
 ``evaluate`` (:func:`add_sampling_arguments`), the model and input-file options of ``attribute`` and
-``evaluate`` (:func:`add_model_and_image_arguments`, choices from the registry :data:`repro.models.MODELS`) and the
-checks of user input files (:func:`load_images`, :func:`load_targets`; every error is a
+``evaluate`` (:func:`add_model_and_image_arguments`, choices from the registry :data:`repro.models.MODELS`), the
+progress-bar switch of every command that has bars (:func:`add_progress_argument`) and the checks of user input
+files (:func:`read_images`, :func:`load_images`, :func:`load_targets`; every error is a
 :class:`~repro.errors.ReproError` naming the file)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,8 +87,22 @@ def add_model_and_image_arguments(p: argparse.ArgumentParser) -> None:
                    help="raw RGB [0, 255] -> model input (default: the model's own; required for a model file)")
     p.add_argument("--input-size", type=positive_int, default=None,
                    help="side of the square model input (default: the model's own)")
-    p.add_argument("--images", type=Path, required=True, help=".npy of raw RGB images (N, H, W, 3) in [0, 255]")
+    p.add_argument("--images", type=Path, required=True, metavar="NPY|DIR",
+                   help=".npy of raw RGB images (N, H, W, 3) in [0, 255] (image ids <stem>:<row>), or a folder of "
+                        ".jpg/.png read as `repro reproduce --profile custom --images DIR` reads it: centre square, "
+                        "resized to the model's input, conversions reported (image ids: the file names)")
     p.add_argument("--targets", type=Path, default=None, help=".npy of N class indices (default: top-1)")
+
+
+PROGRESS_HELP = "progress bars on stderr (default: shown when stderr is a terminal; --no-progress hides them)"
+
+
+def add_progress_argument(p: argparse.ArgumentParser) -> None:
+    """``--progress`` / ``--no-progress``, the same on every command that has progress bars: bars (on stderr)
+    are shown by default when stderr is a terminal, hidden otherwise (a log file, a pipe); ``--progress`` shows
+    them anyway, ``--no-progress`` hides them. Sets ``args.progress`` (bool)."""
+    shown = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=shown, help=PROGRESS_HELP)
 
 
 def open_model_from_args(args: argparse.Namespace):
@@ -100,15 +116,51 @@ def open_model_from_args(args: argparse.Namespace):
                       **{k: v for k, v in options.items() if v is not None})
 
 
-def load_images(path: Path, input_shape: tuple[int, ...]) -> "np.ndarray":
-    """Raw RGB images ``(N, *input_shape)`` from a ``.npy``, as float32; an image off the 0..255 scale (already
-    scaled to [0, 1], or outside [0, 255]) gets a warning on stderr naming it (:func:`repro.data.images.
-    raw_range_problems`), since the black baseline then means nothing.
+def read_images(path: Path, input_shape: tuple[int, ...], progress: bool = False) -> tuple[list[str], "np.ndarray"]:
+    """The raw RGB images of ``--images`` and their ids: ``(ids, (N, *input_shape) float32)``.
+
+    ``path`` is either a folder of ``.jpg`` / ``.png`` files, read by :func:`repro.data.folder.read_image_folder`
+    exactly as ``repro reproduce --profile custom`` reads one (ids: the file names; one stderr line per kind of
+    conversion), or a ``.npy`` of raw RGB images (ids ``<file stem>:<row>``; images off the 0..255 scale get ONE
+    warning on stderr, :func:`repro.data.images.scale_warning`, since the black baseline then means nothing).
+    ``progress``: a bar over the check of a folder's files.
 
     Raises:
-        ReproError: missing/unreadable file, an ``.npz``, wrong shape, non-numeric dtype, NaN/inf, ``N = 0``; the
-            message names the file.
+        ReproError: missing/unreadable file, an ``.npz``, wrong shape, non-numeric dtype, NaN/inf, ``N = 0``; a
+            folder without images, with unreadable ones, or for a model input that is not square RGB; the message
+            names the file or folder.
     """
+    if path.is_dir():
+        from repro.data.folder import read_image_folder
+
+        return read_image_folder(path, input_shape, progress=progress)
+    raw = _load_image_array(path, input_shape)
+    from repro.data.images import scale_warning
+
+    warning = scale_warning(raw, str(path))
+    if warning:
+        print(f"[repro] warning: {warning}", file=sys.stderr)
+    return [f"{path.stem}:{i}" for i in range(len(raw))], raw
+
+
+def load_images(path: Path, input_shape: tuple[int, ...], progress: bool = False) -> "np.ndarray":
+    """The images of :func:`read_images` without their ids: raw RGB ``(N, *input_shape)`` float32 from a ``.npy``
+    or a folder of images (same checks, same messages)."""
+    return read_images(path, input_shape, progress)[1]
+
+
+def image_names(path: Path) -> list[str] | None:
+    """The ids :func:`read_images` gives the images of a folder (its image files' names, in its order), or
+    ``None`` for a ``.npy`` (whose ids are ``<stem>:<row>``)."""
+    if not path.is_dir():
+        return None
+    from repro.data.folder import list_image_files
+
+    return [p.name for p in list_image_files(path)]
+
+
+def _load_image_array(path: Path, input_shape: tuple[int, ...]) -> "np.ndarray":
+    """Raw images ``(N, *input_shape)`` float32 from a ``.npy``, checked (see :func:`read_images`)."""
     import numpy as np
 
     from repro.errors import ReproError
@@ -124,12 +176,6 @@ def load_images(path: Path, input_shape: tuple[int, ...]) -> "np.ndarray":
         raise ReproError(f"{path}: images contain NaN or infinite values")
     if len(raw) == 0:
         raise ReproError(f"{path}: no images (N = 0)")
-    import sys
-
-    from repro.data.images import raw_range_problems
-
-    for problem in raw_range_problems(raw, [f"{path}[{i}]" for i in range(len(raw))]):
-        print(f"[repro] warning: {problem}", file=sys.stderr)
     return raw
 
 

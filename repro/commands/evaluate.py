@@ -1,7 +1,8 @@
 """``repro evaluate``: N-Ord, S-Ord, TPN and TPS for attribution maps you bring.
 
-Inputs: ``--images`` a ``.npy`` of raw RGB ``(N, H, W, 3)`` in ``[0, 255]`` at the model's input size (preprocessed
-here with the model's own preprocessing); ``--maps`` a ``.npy`` ``(N, H, W)``, ``(N, H, W, C)`` or ``(N, H, W, 1)``
+Inputs: ``--images`` a ``.npy`` of raw RGB ``(N, H, W, 3)`` in ``[0, 255]`` at the model's input size, or a folder of
+``.jpg`` / ``.png`` read as ``repro reproduce --profile custom`` reads one (preprocessed here with the model's own
+preprocessing); ``--maps`` a ``.npy`` ``(N, H, W)``, ``(N, H, W, C)`` or ``(N, H, W, 1)``
 (coarser maps only with ``--resize-maps``, upsampled bilinearly; every other layout refused,
 :mod:`repro.criteria.layouts`) or a ``.npz`` with one such array per method name (all methods go through the engine in one pass);
 ``--targets`` an optional ``.npy`` of ``N`` class indices (default: the model's top-1); ``--steps K | exact |
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from repro.commands import add_progress_argument
     from repro.models import SCORE_MODES
 
     add_model_and_image_arguments(p)
@@ -45,7 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="class score the criteria read (default: both, from the same forwards)")
     p.add_argument("--batch-size", type=positive_int, default=64, help="forwards per compiled call (default 64)")
     p.add_argument("--out", type=Path, default=Path("results.csv"), help="output CSV (default results.csv)")
-    p.add_argument("--progress", action="store_true", help="show a progress bar over the forward batches")
+    add_progress_argument(p)
 
 
 def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
@@ -93,7 +95,7 @@ def load_inputs(images_path: Path, maps_path: Path, targets_path: Path | None,
 
 def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.ndarray], targets: np.ndarray | None, *,
                     steps: int | str | None = DEFAULT_STEPS, tol: float | None = None, score: str | None = None,
-                    batch_size: int = 64, image_prefix: str = "image", progress: bool = False,
+                    batch_size: int = 64, image_ids: str | Sequence[str] = "image", progress: bool = False,
                     resize_maps: bool = False) -> list[dict]:
     """The core of ``repro evaluate`` for an :class:`~repro.models.ImageModel`: one results row per image x method
     x class score.
@@ -103,15 +105,14 @@ def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.nda
         targets: ``(N,)`` or ``None`` (:func:`repro.models.top1_targets`). steps, tol, batch_size, progress: as
             in :func:`repro.criteria.evaluate_scores` (``tol`` only with ``steps="adaptive"``). score: ``None``
             for every score the model has (the logit and the probability come from the same forwards), or one of
-            them. image_prefix: ``image_id`` is ``f"{image_prefix}:{row}"``. resize_maps: accept maps coarser than
-            the model input (:mod:`repro.criteria.layouts`).
+            them. image_ids: a prefix (``image_id`` is ``f"{prefix}:{row}"``) or one id per image (a folder's file
+            names). resize_maps: accept maps coarser than the model input (:mod:`repro.criteria.layouts`).
     Returns:
         rows with the columns of :data:`repro.results.RESULT_COLUMNS` (``label`` is -1: unknown; every criterion's
         error estimate and monotone bound included), image-major, then by score.
     """
     from repro.criteria import evaluate_scores
     from repro.models import top1_targets
-    from repro.results import result_row
 
     x = model.preprocess(raw)
     if targets is None:
@@ -119,20 +120,26 @@ def evaluate_inputs(model: "ImageModel", raw: np.ndarray, maps: dict[str, np.nda
     by_score = evaluate_scores(model, x, maps, targets=targets, steps=steps, tol=tol, batch_size=batch_size,
                                progress=progress, resize_maps=resize_maps)
     scores = [score] if score is not None else list(by_score)
-    return [result_row(f"{image_prefix}:{i}", name, -1, by_score[s][name], i, score=s)
-            for i in range(len(raw)) for name in maps for s in scores]
+    per_set = {(name, s): by_score[s][name].rows(name, image_ids) for name in maps for s in scores}
+    return [per_set[name, s][i] for i in range(len(raw)) for name in maps for s in scores]
 
 
 def run(args: argparse.Namespace) -> int:
+    """``repro evaluate``: check the files, write the results table (image ids: ``<images stem>:<row>`` for a
+    ``.npy``, the file names for a folder), then print a per-method summary of it (:mod:`repro.summary`)."""
+    from repro.commands import image_names
     from repro.results import write_results
+    from repro.summary import summary_text
 
     steps, tol = sampling(DEFAULT_STEPS if args.steps is None else args.steps, args.tol)  # before loading anything
     model = open_model_from_args(args)
     raw, maps, targets = load_inputs(args.images, args.maps, args.targets, model.input_shape, model.num_classes,
                                      resize_maps=args.resize_maps)
+    names = image_names(args.images)  # a folder: its file names, in the order its images were read
     rows = evaluate_inputs(model, raw, maps, targets, steps=steps, tol=tol, score=args.score,
-                           resize_maps=args.resize_maps,
-                           batch_size=args.batch_size, image_prefix=args.images.stem, progress=args.progress)
+                           resize_maps=args.resize_maps, batch_size=args.batch_size,
+                           image_ids=args.images.stem if names is None else names, progress=args.progress)
     write_results(args.out, rows)
     print(f"[repro] wrote {len(rows)} rows ({len(maps)} method(s) x {len(raw)} image(s) x score) to {args.out}")
+    print(summary_text(rows))
     return 0

@@ -112,7 +112,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shard", default=None,
                    help="i/N: run every N-th chunk, i counting from 0 (0/N ... N-1/N); default: the SLURM array "
                         "index minus SLURM_ARRAY_TASK_MIN, if set")
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    from repro.commands import add_progress_argument
+
+    add_progress_argument(p)
 
 
 def custom_config(cfg: StudyConfig, model, methods_given: bool, probe: bool = True
@@ -159,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
                                                      "runs": list(cfg.methods), "skipped": skipped})
         print(f"[repro] {cfg.profile} profile: {len(study.source.ids)} images x {len(cfg.methods)} methods -> {out}")
         try:
-            results = run_study(study, progress=not args.no_progress)
+            results = run_study(study, progress=args.progress)
         finally:
             if cfg.profile == "custom":
                 from repro.attributions.graph_worker import close_workers

@@ -14,7 +14,9 @@ score of it, shared evaluations counted once), so :meth:`CriteriaResult.subset` 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -163,6 +165,37 @@ class CriteriaResult:
 
     def __len__(self) -> int:
         return len(self.n_ord)
+
+    def rows(self, method: str = "map", image_ids: str | Sequence[str] = "image",
+             labels: int | Sequence[int] | np.ndarray = -1, *, reading: str = "") -> list[dict]:
+        """One ``results.csv`` row per (image, map) pair, in order: the columns of
+        :data:`repro.results.RESULT_COLUMNS` (error estimates and bounds included), each built by
+        :func:`repro.results.result_row`, the one place a row is built; ``score`` is :attr:`score`.
+
+        Args:
+            method: the ``method`` column. image_ids: a prefix, ``image_id`` being ``f"{prefix}:{k}"`` for row
+                ``i`` explaining image ``k = image_index[i]`` (default ``"image:0"``, ... as ``repro evaluate``
+                with its images file's stem), or one id per image, indexed by ``k``. labels: one label for all
+                rows (default -1: unknown) or one per image, indexed by ``k``. reading: the ``reading`` column
+                (``""``: the run's own settings).
+        """
+        from repro.results import result_row
+
+        out = []
+        for i, k in enumerate(int(k) for k in np.asarray(self.image_index)):
+            image_id = f"{image_ids}:{k}" if isinstance(image_ids, str) else image_ids[k]
+            label = labels if isinstance(labels, (int, np.integer)) else labels[k]
+            out.append(result_row(image_id, method, int(label), self, i, score=self.score, reading=reading))
+        return out
+
+    def write_csv(self, path: str | os.PathLike, method: str = "map", image_ids: str | Sequence[str] = "image",
+                  labels: int | Sequence[int] | np.ndarray = -1, *, reading: str = "") -> Path:
+        """Write :meth:`rows` (same arguments) as a ``results.csv`` table that ``repro check-claims``, ``repro
+        figures`` and :func:`repro.results.read_results` read (:func:`repro.results.write_results`: atomic, floats
+        read back bit for bit). Returns the path."""
+        from repro.results import write_results
+
+        return write_results(path, self.rows(method, image_ids, labels, reading=reading))
 
     def subset(self, idx: Sequence[int] | np.ndarray | slice) -> "CriteriaResult":
         """The rows ``idx`` (``num_forwards`` is kept as the whole call's count)."""

@@ -22,7 +22,12 @@ and column count only (``--labels /etc/passwd`` prints none of it); once the hea
 label may be quoted, cut to 40 characters.
 
 :meth:`FolderSource.check_files` decodes every image and names all the unreadable ones in one line
-(:func:`repro.data.images.check_image_files`); the pipeline calls it before any work.
+(:func:`repro.data.images.check_image_files`); the pipeline calls it before any work. It also prints on stderr one
+line per kind of conversion the images undergo, with a count (transparency composited on black, grayscale to RGB,
+a centre crop of a non-square image, ...: :func:`repro.data.images.conversion_lines`).
+
+:func:`read_image_folder` reads a whole folder this way for ``repro attribute`` / ``repro evaluate --images DIR``,
+so the three commands read a folder identically.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -37,6 +43,13 @@ import numpy as np
 
 from repro.data.images import IMAGE_EXTENSIONS, check_image_files, read_batch
 from repro.errors import ReproError
+
+
+def list_image_files(root: Path) -> list[Path]:
+    """The image files of folder ``root`` as :class:`FolderSource` lists them: non-recursive, every name ending in
+    one of :data:`~repro.data.images.IMAGE_EXTENSIONS` (any case; directories so named are not), sorted by name."""
+    return sorted((p for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and not p.is_dir()),
+                  key=lambda p: p.name)
 
 
 class FolderSource:
@@ -47,6 +60,7 @@ class FolderSource:
         size: side of the square output (224 for VGG16, 64 for the embedded model).
         labels: a labels CSV (module docstring); ``None``: ``<directory>/labels.csv`` if it exists.
         limit: keep only the first ``limit`` images (in file-name order).
+        use_labels: ``False`` reads no labels CSV at all (every label ``-1``), for commands that need none.
     Attributes:
         name: ``"folder-<folder name>-<8 hex of sha1(absolute path)>"``, so two folders never share cache keys.
         ids: file names, sorted. labels: class index per image, ``-1`` where unknown.
@@ -60,14 +74,12 @@ class FolderSource:
     LABEL_COLUMNS = ("label", "class", "target")
 
     def __init__(self, directory: str | os.PathLike, size: int = 224, labels: str | os.PathLike | None = None,
-                 limit: int | None = None) -> None:
+                 limit: int | None = None, use_labels: bool = True) -> None:
         root = Path(directory)
         if not root.is_dir():
             raise ReproError(f"image folder {root}: " + ("is a file, not a folder" if root.exists()
                                                          else "no such folder"))
-        self.paths: list[Path] = sorted(
-            (p for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and not p.is_dir()),
-            key=lambda p: p.name)
+        self.paths: list[Path] = list_image_files(root)
         if not self.paths:
             raise ReproError(f"image folder {root}: no image files (looked for "
                              f"{', '.join(IMAGE_EXTENSIONS)}, any case)")
@@ -80,8 +92,8 @@ class FolderSource:
         self.ids: list[str] = [p.name for p in self.paths]
         self.labels: np.ndarray = np.full(len(self.ids), -1, dtype=np.int64)
         default = root / self.LABELS_FILE
-        self.labels_path: Path | None = Path(labels) if labels is not None else (default if default.is_file()
-                                                                                 else None)
+        self.labels_path: Path | None = (None if not use_labels else Path(labels) if labels is not None
+                                         else default if default.is_file() else None)
         if self.labels_path is not None:
             self._read_labels(self.labels_path, root)
 
@@ -126,14 +138,22 @@ class FolderSource:
             if name in position:  # an image beyond --limit keeps no label
                 self.labels[position[name]] = label
 
-    def check_files(self, progress: bool = False) -> None:
+    def check_files(self, progress: bool = False, quiet: bool = False) -> list[str]:
         """Decode every image once; refuse in one line naming every file that cannot be read
-        (:func:`repro.data.images.check_image_files`).
+        (:func:`repro.data.images.check_image_files`), else print on stderr, as ``[repro] <line>``, one line per
+        kind of conversion the images undergo at :attr:`size` (unless ``quiet``).
 
+        Returns:
+            Those lines, e.g. ``"image folder photos: 4 of 12 images are not square: centre-cropped to a square;
+            e.g. beach.jpg"`` (``[]``: every image is RGB and square).
         Raises:
             ImageReadError: ``"image folder <root>: N of M image files cannot be read: a.png (truncated), ..."``.
         """
-        check_image_files(self.paths, self.root, "image folder", progress=progress)
+        lines = check_image_files(self.paths, self.root, "image folder", progress=progress, size=self.size)
+        if not quiet:
+            for line in lines:
+                print(f"[repro] {line}", file=sys.stderr)
+        return lines
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -141,6 +161,30 @@ class FolderSource:
     def load(self, indices: Sequence[int]) -> np.ndarray:
         """Raw RGB float32 ``(len(indices), size, size, 3)`` in ``[0, 255]``; a bad file raises naming it."""
         return read_batch(self.paths, indices, self.size)
+
+
+def read_image_folder(directory: str | os.PathLike, input_shape: Sequence[int], progress: bool = False
+                      ) -> tuple[list[str], np.ndarray]:
+    """Every image of a folder as raw RGB at a model's input, read exactly as ``repro reproduce --profile custom
+    --images DIR`` reads it (a :class:`FolderSource`: same files and order, same checks, same centre-square crop and
+    bilinear resize, the conversion lines printed on stderr); no labels CSV is read.
+
+    Args:
+        directory: the folder. input_shape: the model's ``(H, W, C)``; ``H = W`` and ``C = 3``.
+        progress: a tqdm bar over the check of the files.
+    Returns:
+        ``(file names, (N, H, W, 3) float32 raw RGB in [0, 255])``, in file-name order.
+    Raises:
+        ReproError: not a folder, no image file, an input that is not square RGB; ImageReadError naming every
+            unreadable file in one line.
+    """
+    shape = tuple(int(v) for v in input_shape)
+    if len(shape) != 3 or shape[0] != shape[1] or shape[2] != 3:
+        raise ReproError(f"image folder {directory}: the model's input is {shape}; a folder of images is read for "
+                         "square RGB inputs (S, S, 3) only: give a .npy of raw images at the input size instead")
+    source = FolderSource(directory, size=shape[0], use_labels=False)
+    source.check_files(progress=progress)
+    return list(source.ids), source.load(range(len(source)))
 
 
 QUOTE_LIMIT = 40

@@ -35,6 +35,13 @@ truncated file, at a fraction of the cost; a PNG in full) and the files that fai
 ``empty``...). The file-based sources (:class:`~repro.data.folder.FolderSource`,
 :class:`~repro.data.imagenet.ImageNetSource`) expose it as ``check_files()``, which :func:`repro.pipeline.open_study`
 calls before anything is written or computed.
+The same pass tells what the conversions above will do to the files: it returns one line per kind of conversion
+with a count (:data:`CONVERSIONS`, :func:`conversion_lines`: transparency composited on black, grayscale, 16-bit,
+palette, CMYK / YCbCr, EXIF orientation, a centre crop), which ``FolderSource.check_files`` prints on stderr, so a
+folder of mixed images is converted as documented and says so.
+
+Raw arrays given instead of files (``repro attribute`` / ``repro evaluate`` on a ``.npy``, the Python API):
+:func:`scale_warning` is the one warning, per call, about images that are not on the 0..255 scale.
 
 Resizing, :func:`resize_and_crop`: the largest centred crop with the target's aspect ratio (a square for 224 x 224),
 resized to the target with PIL's bilinear filter (antialiased when shrinking). This is exactly
@@ -49,6 +56,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -143,25 +151,54 @@ def open_image(path: str | os.PathLike) -> Image.Image:
         return ImageOps.exif_transpose(_sixteen_bit_png(img, p))
 
 
-def check_image(path: str | os.PathLike) -> None:
+def check_image(path: str | os.PathLike, size: int | tuple[int, int] | None = None) -> "Conversion":
     """Decode ``path`` once, as cheaply as a full check allows, and raise what :func:`read_rgb` would.
 
     A JPEG is decoded at 1/8 scale (PIL's ``draft``: libjpeg still reads the whole entropy-coded stream, so a
     truncated file fails as in a full decode); any other file in full. The pixel mode must be one
     :func:`to_rgb8` converts.
 
+    Args:
+        size: the size :func:`read_rgb` will be given (``None``: none), to tell whether the file will be
+            centre-cropped.
+    Returns:
+        What :func:`read_rgb` ``(path, size)`` does to the file beyond decoding (:class:`Conversion`).
     Raises:
         ImageReadError: the file cannot be read (message starting with ``path``; attribute ``reason``: the problem
             in a few words).
     """
     p = Path(path)
     with _decoding(p) as img:
+        width, height = img.size  # before draft, which shrinks a JPEG
         if img.format == "JPEG":
             img.draft(img.mode, (1, 1))
         img.load()
         img = _sixteen_bit_png(img, p)
         if img.mode not in SUPPORTED_MODES:
             raise _unsupported_mode(p, img.mode)
+        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)  # of the image open_image transposes
+        transparent = "transparency" in img.info
+        if orientation in _EXIF_SWAPS:
+            width, height = height, width
+        return Conversion(img.mode, conversion_kinds(img.mode, transparent, (width, height), size,
+                                                     orientation in _EXIF_TRANSPOSES))
+
+
+def _check_all(paths: Sequence[str | os.PathLike], progress: bool, size: int | tuple[int, int] | None
+               ) -> tuple[list[tuple[Path, ImageReadError]], dict[Path, "Conversion"]]:
+    """:func:`check_image` of every file: ``(the files refused with their errors, the conversions of the others)``."""
+    items = [Path(p) for p in paths]
+    if progress:
+        from tqdm.auto import tqdm
+
+        items = tqdm(items, desc="checking images", unit="img")
+    bad, converted = [], {}
+    for p in items:
+        try:
+            converted[p] = check_image(p, size)
+        except ImageReadError as exc:
+            bad.append((p, exc))
+    return bad, converted
 
 
 def unreadable_files(paths: Sequence[str | os.PathLike], progress: bool = False
@@ -171,35 +208,25 @@ def unreadable_files(paths: Sequence[str | os.PathLike], progress: bool = False
     Args:
         progress: show a tqdm bar (on stderr).
     """
-    items = [Path(p) for p in paths]
-    if progress:
-        from tqdm.auto import tqdm
-
-        items = tqdm(items, desc="checking images", unit="img")
-    bad = []
-    for p in items:
-        try:
-            check_image(p)
-        except ImageReadError as exc:
-            bad.append((p, exc))
-    return bad
+    return _check_all(paths, progress, None)[0]
 
 
 def check_image_files(paths: Sequence[str | os.PathLike], root: str | os.PathLike, what: str = "image folder",
-                      progress: bool = False) -> None:
+                      progress: bool = False, size: int | tuple[int, int] | None = None) -> list[str]:
     """Refuse, in one line, a source any of whose files cannot be read: decode each (:func:`check_image`).
 
     Args:
         paths: every image file of the source. root: the folder they are in, named in the message (files are
             named relative to it). what: what ``root`` is, for the message (``"image folder"``).
-        progress: show a tqdm bar (on stderr).
+        progress: show a tqdm bar (on stderr). size: the size the files will be read at (:func:`read_rgb`).
+    Returns:
+        One line per kind of conversion the files will undergo, with a count (:func:`conversion_lines`); ``[]``
+        when every file is plain RGB needing no crop.
     Raises:
         ImageReadError: ``"<what> <root>: N of M image files cannot be read: a.png (truncated), b.png (not an
             image), ..."``, naming the first :data:`MAX_LISTED` bad files, then ``and K more``.
     """
-    bad = unreadable_files(paths, progress=progress)
-    if not bad:
-        return
+    bad, converted = _check_all(paths, progress, size)
     root = Path(root)
 
     def name(p: Path) -> str:
@@ -208,9 +235,91 @@ def check_image_files(paths: Sequence[str | os.PathLike], root: str | os.PathLik
         except ValueError:
             return str(p)
 
+    if not bad:
+        square = size is None or isinstance(size, (int, np.integer)) or size[0] == size[1]
+        return conversion_lines({name(p): c for p, c in converted.items()}, f"{what} {root}", square)
     listed = ", ".join(f"{name(p)} ({getattr(exc, 'reason', 'unreadable')})" for p, exc in bad[:MAX_LISTED])
     more = f", and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
     raise ImageReadError(f"{what} {root}: {len(bad)} of {len(paths)} image files cannot be read: {listed}{more}")
+
+
+# ------------------------------------------------------------------------------------------- conversions, counted
+_EXIF_ORIENTATION = 0x0112
+_EXIF_TRANSPOSES = (2, 3, 4, 5, 6, 7, 8)
+"""EXIF orientations :func:`PIL.ImageOps.exif_transpose` turns or flips (1 is upright)."""
+_EXIF_SWAPS = (5, 6, 7, 8)
+"""EXIF orientations that swap width and height."""
+
+CONVERSIONS: dict[str, str] = {
+    "exif": "have an EXIF orientation: turned upright, as a viewer shows them",
+    "alpha": "have transparency ({modes}): converted to RGB by compositing on black, a transparent pixel becoming "
+             "the black baseline",
+    "grayscale": "are grayscale ({modes}): converted to RGB, the gray value copied to R, G and B",
+    "sixteen_bit": "are 16-bit: scaled to 8 bits, round(v * 255 / 65535)",
+    "palette": "are palette images (P): converted to RGB",
+    "colour": "are {modes}: converted to RGB by PIL, without colour management",
+    "crop": "are not square: centre-cropped to a square",
+}
+"""What :func:`read_rgb` does to a file beyond decoding, one kind per entry, in the order
+:func:`conversion_lines` reports them (``{modes}``: the PIL modes of the files concerned). ``crop`` names the target's
+aspect ratio instead of a square for a non-square target."""
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """What :func:`read_rgb` does to one file beyond decoding (:func:`check_image`): its PIL ``mode`` and the
+    ``kinds`` of :data:`CONVERSIONS` that apply to it (``()``: a plain RGB file of the target's aspect ratio)."""
+
+    mode: str
+    kinds: tuple[str, ...]
+
+
+def conversion_kinds(mode: str, transparent: bool, size: tuple[int, int], target: int | tuple[int, int] | None,
+                     exif_turned: bool = False) -> tuple[str, ...]:
+    """The kinds of :data:`CONVERSIONS` :func:`read_rgb` applies to a decoded image (the rules of :func:`to_rgb8`
+    and :func:`resize_and_crop`).
+
+    Args:
+        mode: its PIL mode (a 16-bit PNG's ``I;16``). transparent: a palette image with a transparent entry.
+        size: ``(width, height)`` upright (after its EXIF orientation). target: :func:`read_rgb`'s ``size``
+            (``None``: no resize, so no crop). exif_turned: an EXIF orientation other than upright.
+    """
+    kinds = ["exif"] if exif_turned else []
+    if mode in _ALPHA_MODES or (mode == "P" and transparent):
+        kinds.append("alpha")
+    if mode in ("L", "1", "LA", "La", *_SIXTEEN_BIT_MODES):
+        kinds.append("grayscale")
+    if mode in _SIXTEEN_BIT_MODES:
+        kinds.append("sixteen_bit")
+    if mode == "P" and not transparent:
+        kinds.append("palette")
+    if mode in ("CMYK", "YCbCr"):
+        kinds.append("colour")
+    if target is not None:
+        th, tw = (target, target) if isinstance(target, (int, np.integer)) else (int(target[0]), int(target[1]))
+        width, height = size
+        if crop_box(width, height, tw, th) != (0, 0, width, height):
+            kinds.append("crop")
+    return tuple(kinds)
+
+
+def conversion_lines(conversions: "dict[str, Conversion]", where: str, square_target: bool = True) -> list[str]:
+    """One line per kind of conversion among ``conversions`` (file name -> :class:`Conversion`), in the order of
+    :data:`CONVERSIONS`: ``"<where>: <n> of <N> images <what they are: what was done>; e.g. <first file>"``
+    (``[]`` if none), e.g. ``"image folder photos: 3 of 12 images are grayscale (L): converted to RGB, the gray value
+    copied to R, G and B; e.g. cat.png"``.
+    ``square_target``: whether the files are read at a square size (the ``crop`` line's wording)."""
+    total = len(conversions)
+    lines = []
+    for kind, text in CONVERSIONS.items():
+        names = [name for name, c in conversions.items() if kind in c.kinds]
+        if not names:
+            continue
+        modes = ", ".join(dict.fromkeys(conversions[name].mode for name in names))
+        if kind == "crop" and not square_target:
+            text = "do not have the target's aspect ratio: centre-cropped to it"
+        lines.append(f"{where}: {len(names)} of {total} images {text.format(modes=modes)}; e.g. {names[0]}")
+    return lines
 
 
 def _composite_on_black(rgba: np.ndarray) -> np.ndarray:
@@ -343,23 +452,44 @@ def read_batch(paths: Sequence[str | os.PathLike], indices: Sequence[int], size:
     return out
 
 
-def raw_range_problems(raw: np.ndarray, names: Sequence[str]) -> list[str]:
-    """One line per raw image whose values do not look like 8-bit RGB in ``[0, 255]``, naming the image.
+def _off_scale(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rule of :func:`scale_warning`, per image of ``raw`` ``(N, ...)``:
+    ``(min, max, outside [0, 255], looks already scaled: 0 < max <= 1)``; an all-black image is neither."""
+    flat = np.asarray(raw).reshape(len(raw), -1)
+    low, high = flat.min(axis=1).astype(np.float64), flat.max(axis=1).astype(np.float64)
+    outside = (low < 0) | (high > 255)
+    return low, high, outside, ~outside & (high > 0) & (high <= 1)
+
+
+def scale_warning(images: np.ndarray, where: str) -> str | None:
+    """One warning for all the raw images of ``images`` off the 0..255 scale, or ``None`` if there is none.
 
     The black baseline is raw 0 carried through the model's preprocessing, so it means "no information" only for
-    raw pixels on the 0..255 scale: an image whose maximum is at most 1 looks already scaled to ``[0, 1]`` (its
-    pixels are then all nearly black), and values below 0 or above 255 are on another scale altogether.
+    raw pixels on the 0..255 scale. An image whose maximum is above 0 and at most 1 looks already scaled to
+    ``[0, 1]`` (its pixels are then all nearly black); one with a value below 0 or above 255 is on another scale
+    altogether (preprocessed, mean-centred). An all-black image (maximum 0) is raw and not counted.
 
     Args:
-        raw: ``(N, H, W, C)`` raw images. names: ``(N,)`` how to name each image in the message.
+        images: ``(N, ...)`` raw images (one per entry of the first axis). where: what to name them by, e.g. the
+            file they came from.
+    Returns:
+        The warning text, WITHOUT the ``"[repro] warning: "`` that the CLI prints before it, e.g.
+        ``"images.npy: 10 of 10 images look already scaled (values in [0, 1]), expected raw RGB in [0, 255]; the
+        black baseline (raw 0) means nothing on another scale: give the raw pixels, not preprocessed or /255
+        images"``; both kinds, when present, are counted in the one line. ``None`` when every image is on the
+        0..255 scale (or there are none).
     """
-    problems = []
-    for image, name in zip(np.asarray(raw), names):
-        low, high = float(image.min()), float(image.max())
-        if low < 0 or high > 255:
-            problems.append(f"{name}: values span [{low:.4g}, {high:.4g}], outside [0, 255]; the black baseline "
-                            "(raw 0) means nothing on that scale")
-        elif 0 < high <= 1:
-            problems.append(f"{name}: maximum {high:.4g} <= 1: the image looks already scaled to [0, 1], so it "
-                            "is nearly black (raw images are expected in [0, 255])")
-    return problems
+    arr = np.asarray(images)
+    if arr.ndim == 0 or arr.size == 0:
+        return None
+    low, high, outside, scaled = _off_scale(arr)
+    n = len(arr)
+    parts = []
+    for mask, what in ((scaled, "look already scaled"), (outside, "have values outside [0, 255]")):
+        if mask.any():
+            parts.append(f"{int(mask.sum())} of {n} images {what} (values in [{low[mask].min():.4g}, "
+                         f"{high[mask].max():.4g}])")
+    if not parts:
+        return None
+    return (f"{where}: {' and '.join(parts)}, expected raw RGB in [0, 255]; the black baseline (raw 0) means "
+            "nothing on another scale: give the raw pixels, not preprocessed or /255 images")

@@ -1,30 +1,34 @@
 """Figure 5: boxplots of N-Ord, 1 - S-Ord, TPN and TPS per method over all images.
 
-NaN rows are dropped and counted under each panel. When a few outliers lie far above every whisker (e.g. TPN
-divided by a tiny penalty r), the axis stops above the whiskers (:func:`axis_top`) and the panel title gives how
-many points are cut and the maximum. The axis is scaled to the attribution methods: values of the Random baseline
+NaN rows are dropped and counted under each panel: one note per panel, ``NaN rows dropped: SM 6, IG 6, ...``
+(:data:`NAN_NOTE_PREFIX`), wrapped after a method's count to the panel's share of the figure width
+(:data:`PANEL_TEXT_SHARE`), so that the notes of many methods in neighbouring panels never run into each other.
+When a few outliers lie far above every whisker (e.g. TPN divided by a tiny penalty r), the axis stops above the
+whiskers (:func:`axis_top`) and the panel title gives how many points are cut and the maximum. The axis is scaled to the attribution methods: values of the Random baseline
 above it are cut and counted the same way.
 
 When the table holds the error estimates (:data:`repro.results.ESTIMATE_COLUMNS`), each panel's title ends with how
 far its drawn values may be from exact mode (:func:`sampling_note`): the largest ``*_err`` estimate of that
 criterion over the values drawn inside the axis, said to be below the plotted resolution when it is below
-:data:`RESOLUTION` of the axis span. The note states an estimate, not a bound.
+:data:`RESOLUTION` of the axis span. The note states an estimate, not a bound. Each title line is wrapped at its
+spaces to the panel's share of the width like the NaN notes.
 
 Under the panels, one line names the model and data the boxes rest on (:func:`figure5_source`: the run's
 ``config.json`` read through :func:`repro.claims.provenance.provenance`, TensorFlow-free), so a figure shown apart
-from its run still says which network, weights and images it describes.
+from its run still says which network, weights and images it describes; it is wrapped at its spaces to
+:data:`FOOTER_SHARE` of the figure width. Widths are measured in the figure's font
+(:func:`repro.figures.drawing.fill_to_width`), not counted in characters.
 """
 
 from __future__ import annotations
 
 import math
-import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from repro.figures.drawing import DPI, new_figure, save
+from repro.figures.drawing import DPI, fill_to_width, new_figure, save
 from repro.results import ResultsTable, estimate_columns, has_estimates
 from repro.vocabulary import BASELINES, CRITERIA, CRITERION_LABELS, LOWER_IS_BETTER, display_name
 
@@ -37,6 +41,23 @@ RESOLUTION = 1e-3
 
 SOURCE_PREFIX = "Model and data: "
 """How the line under Figure 5's panels begins (followed by :func:`figure5_source`)."""
+
+NAN_NOTE_PREFIX = "NaN rows dropped: "
+"""How a panel's note of its dropped NaN rows begins (followed by ``<method> <count>`` per method, ``", "``-joined)."""
+
+PANEL_TEXT_SHARE = 0.7
+"""A panel's note and title lines are at most this share of (figure width / number of panels) wide: a panel's axes
+take about 0.75 of that after constrained layout, and text centred on a panel then stays clear of its neighbours'
+and inside the figure."""
+
+FOOTER_SHARE = 0.9
+"""The model-and-data line under the panels is at most this share of the figure width wide."""
+
+NOTE_FONTSIZE = 7.0
+"""Font size of the NaN notes under the panels."""
+
+FOOTER_FONTSIZE = 7.5
+"""Font size of the model-and-data line."""
 
 
 def figure5_source(results_dir: str | Path, num_images: int) -> str:
@@ -69,6 +90,7 @@ def figure5_figure(table: ResultsTable, source: str | None = None) -> "Figure":
     methods = table.methods
     fig = new_figure(13.0, 3.9)
     axes = fig.subplots(1, len(CRITERIA))
+    panel_width = PANEL_TEXT_SHARE * fig.get_figwidth() * 72.0 / len(CRITERIA)  # points
     for ax, criterion in zip(axes, CRITERIA):
         data, dropped = [], []
         for m in methods:
@@ -82,9 +104,7 @@ def figure5_figure(table: ResultsTable, source: str | None = None) -> "Figure":
                        flierprops={"markersize": 2, "alpha": 0.4}, medianprops={"color": "tab:red"})
         ax.set_xticks(positions, [display_name(m) for m in methods], rotation=45, fontsize=8, ha="right",
                       rotation_mode="anchor")
-        nan_note = ", ".join(f"{display_name(m)} {d}" for m, d in zip(methods, dropped) if d)
-        if nan_note:
-            ax.set_xlabel(f"NaN rows dropped: {nan_note}", fontsize=7)
+        ax.set_xlabel(nan_note(methods, dropped, panel_width), fontsize=NOTE_FONTSIZE)
         ax.set_xlim(0.4, len(methods) + 0.6)
         # the axis is scaled to the attribution methods; a baseline far above them (Random's TPN divided by a
         # penalty r near 0 under the logit score) is cut like an outlier and counted in the title
@@ -100,15 +120,29 @@ def figure5_figure(table: ResultsTable, source: str | None = None) -> "Figure":
         note = panel_sampling_note(ax, table, criterion) if keep else None
         if note:
             title += f"\n{note}"
-        ax.set_title(title, fontsize=11 if title.count("\n") == 0 else 9)
+        fontsize = 11 if title.count("\n") == 0 else 9
+        ax.set_title("\n".join(fill_to_width(line.split(" "), panel_width, fontsize) for line in title.split("\n")),
+                     fontsize=fontsize)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("score (lower is better)" if all(LOWER_IS_BETTER[c] for c in CRITERIA) else "score")
     fig.suptitle(f"Figure 5: criteria over {len(table.image_ids)} images (1 - S-Ord so that lower is better "
                  "everywhere)", fontsize=10)
     if source is not None:
-        fig.supxlabel(textwrap.fill(SOURCE_PREFIX + source, 230, break_on_hyphens=False, break_long_words=False),
-                      fontsize=7.5, color="0.25")
+        footer = fill_to_width((SOURCE_PREFIX + source).split(" "), FOOTER_SHARE * fig.get_figwidth() * 72.0,
+                               FOOTER_FONTSIZE)
+        fig.supxlabel(footer, fontsize=FOOTER_FONTSIZE, color="0.25")
     return fig
+
+
+def nan_note(methods: Sequence[str], dropped: Sequence[int], width: float) -> str:
+    """The note under a panel of how many NaN rows of each method were dropped: :data:`NAN_NOTE_PREFIX`, then
+    ``<display name> <count>`` for each method with a count > 0 (in ``methods`` order), ``", "``-joined and broken
+    after a comma into lines at most ``width`` points wide at :data:`NOTE_FONTSIZE`; ``""`` when nothing was
+    dropped."""
+    entries = [f"{display_name(m)} {d}" for m, d in zip(methods, dropped) if d]
+    if not entries:
+        return ""
+    return fill_to_width([NAN_NOTE_PREFIX + entries[0], *entries[1:]], width, NOTE_FONTSIZE, sep=", ")
 
 
 def panel_sampling_note(ax: "Axes", table: ResultsTable, criterion: str) -> str | None:

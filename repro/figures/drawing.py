@@ -6,14 +6,16 @@
 * map styles: :func:`show_image` (the input), :func:`show_signed` (a signed map on a diverging colormap centred at
   0), :func:`show_overlay` (the positive part as a heatmap over the dimmed grayscale input). Colour limits are the
   99.5th percentile of ``|score|`` (:func:`color_limit`), for display only: the stored maps are never normalised;
-* labels read from the results table: :func:`input_title`, :func:`row_of`.
+* labels read from the results table: :func:`input_title`, :func:`row_of`;
+* text wrapped to a width in points, measured in the figures' font (:func:`text_width`, :func:`fill_to_width`), so
+  a note under or over a panel stays inside that panel's share of the figure and never runs into its neighbour's.
 """
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -45,6 +47,34 @@ def save(fig: "Figure", out_dir: str | Path, name: str, dpi: int = DPI) -> list[
         fig.savefig(buffer, format=ext, dpi=dpi, metadata=metadata)
         paths.append(atomic_write_bytes(out_dir / f"{name}.{ext}", buffer.getvalue()))
     return paths
+
+
+def text_width(text: str, fontsize: float) -> float:
+    """The width in points of the widest line of ``text`` at ``fontsize`` in matplotlib's default font, measured
+    from the glyphs (no figure or renderer needed; within about 1% of what the Agg canvas draws)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    prop = FontProperties(size=fontsize)
+    return max((text_to_path.get_text_width_height_descent(line, prop, ismath=False)[0] if line else 0.0)
+               for line in text.split("\n"))
+
+
+def fill_to_width(items: Sequence[str], width: float, fontsize: float, sep: str = " ") -> str:
+    """``items`` joined with ``sep``, broken greedily into lines at most ``width`` points wide at ``fontsize``
+    (:func:`text_width`).
+
+    A line break replaces the trailing whitespace of ``sep`` (``", "`` breaks as ``",\\n"``, ``" "`` as ``"\\n"``),
+    so ``result.replace(sep.rstrip() + "\\n", sep)`` gives back ``sep.join(items)``. Items are never split: an item
+    wider than ``width`` keeps a line of its own. No items give ``""``.
+    """
+    lines: list[str] = []
+    for item in items:
+        if lines and text_width(lines[-1] + sep + item, fontsize) <= width:
+            lines[-1] += sep + item
+        else:
+            lines.append(item)
+    return (sep.rstrip() + "\n").join(lines)
 
 
 def color_limit(scores: np.ndarray) -> float:

@@ -36,7 +36,7 @@ def test_core_equals_evaluate(cnn, files):
     tmp, raw, a, b = files
     raw2, maps, targets = load_inputs(tmp / "imgs.npy", tmp / "maps.npz", tmp / "targets.npy", SHAPE, 3,
                                       resize_maps=True)  # gradcam's maps are coarser
-    rows = evaluate_inputs(cnn, raw2, maps, targets, steps=None, batch_size=8, image_prefix="imgs", resize_maps=True)
+    rows = evaluate_inputs(cnn, raw2, maps, targets, steps=None, batch_size=8, image_ids="imgs", resize_maps=True)
     direct = evaluate(cnn, cnn.preprocess(raw), b, targets=np.array([0, 1, 2]), steps=None, score="probability",
                       resize_maps=True)
     got = [r for r in rows if r["method"] == "gradcam" and r["score"] == "probability"]

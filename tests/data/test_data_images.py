@@ -249,13 +249,65 @@ def test_read_batch_order_repeats_and_index_checks(tmp_path):
         read_batch(paths, [0.5], 4)
 
 
-def test_raw_range_problems_name_images_off_the_0_255_scale():
-    from repro.data.images import raw_range_problems
+# ------------------------------------------------------------------------------------------- one scale warning
+def test_scale_warning_counts_every_image_off_the_scale_in_one_line():
+    from repro.data.images import scale_warning
 
     ok = np.zeros((2, 2, 3)); ok[0, 0] = 255
-    scaled = np.full((2, 2, 3), 0.5)
+    scaled = np.full((2, 2, 3), 0.5); scaled[0, 0] = 0.125
     negative = np.full((2, 2, 3), -103.9)
     black = np.zeros((2, 2, 3))
-    problems = raw_range_problems(np.stack([ok, scaled, negative, black]), ["a", "b", "c", "d"])
-    assert len(problems) == 2
-    assert problems[0].startswith("b: maximum 0.5 <= 1") and problems[1].startswith("c: values span [-103.9, -103.9]")
+    big = np.full((2, 2, 3), 1000.0)
+    tail = ("expected raw RGB in [0, 255]; the black baseline (raw 0) means nothing on another scale: give the raw "
+            "pixels, not preprocessed or /255 images")
+    assert scale_warning(np.stack([ok, scaled, negative, black, big]), "x.npy") == (
+        "x.npy: 1 of 5 images look already scaled (values in [0.125, 0.5]) and 2 of 5 images have values outside "
+        f"[0, 255] (values in [-103.9, 1000]), {tail}")
+    assert scale_warning(np.stack([scaled] * 10), "images.npy") == (
+        f"images.npy: 10 of 10 images look already scaled (values in [0.125, 0.5]), {tail}")
+    assert scale_warning(np.stack([ok, black]), "x") is None  # raw, an all-black image included
+    assert scale_warning(np.zeros((0, 2, 2, 3)), "x") is None
+
+
+# ------------------------------------------------------------------------------------------- conversions, counted
+def test_check_image_names_the_conversions_read_rgb_applies(tmp_path):
+    from repro.data.images import Conversion, check_image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate: a 4 x 2 file is 2 x 4 upright
+    p = Image.new("P", (4, 4))
+    p.putpalette([255, 0, 0, 0, 0, 255])
+    cases = {
+        "rgb.png": (Image.new("RGB", (4, 4)), {}, Conversion("RGB", ())),
+        "wide.png": (Image.new("RGB", (8, 4)), {}, Conversion("RGB", ("crop",))),
+        "turned.png": (Image.new("RGB", (4, 2)), {"exif": exif}, Conversion("RGB", ("exif", "crop"))),
+        "la.png": (Image.new("LA", (4, 4)), {}, Conversion("LA", ("alpha", "grayscale"))),
+        "bilevel.png": (Image.new("1", (4, 4)), {}, Conversion("1", ("grayscale",))),
+        "g16.png": (Image.fromarray(np.zeros((4, 4), np.uint16)), {}, Conversion("I;16", ("grayscale", "sixteen_bit"))),
+        "p.png": (p, {}, Conversion("P", ("palette",))),
+        "pt.png": (p, {"transparency": 0}, Conversion("P", ("alpha",))),
+        "cmyk.jpg": (Image.new("CMYK", (4, 4)), {}, Conversion("CMYK", ("colour",))),
+        "gray.jpg": (Image.new("L", (16, 8)), {}, Conversion("L", ("grayscale", "crop"))),
+    }
+    for name, (img, options, expected) in cases.items():
+        assert check_image(_save(img, tmp_path / name, **options), 8) == expected, name
+    assert check_image(tmp_path / "wide.png").kinds == ()  # no size given: no crop
+    assert check_image(tmp_path / "wide.png", (4, 8)).kinds == ()  # the target's aspect ratio: no crop
+
+
+def test_conversion_lines_count_each_kind_once_per_file():
+    from repro.data.images import Conversion, conversion_lines
+
+    found = {"a.png": Conversion("RGBA", ("alpha", "crop")), "b.png": Conversion("RGB", ()),
+             "c.jpg": Conversion("CMYK", ("colour",)), "d.png": Conversion("LA", ("alpha", "grayscale")),
+             "e.png": Conversion("RGB", ("crop",))}
+    assert conversion_lines(found, "image folder F") == [
+        "image folder F: 2 of 5 images have transparency (RGBA, LA): converted to RGB by compositing on black, a "
+        "transparent pixel becoming the black baseline; e.g. a.png",
+        "image folder F: 1 of 5 images are grayscale (LA): converted to RGB, the gray value copied to R, G and B; "
+        "e.g. d.png",
+        "image folder F: 1 of 5 images are CMYK: converted to RGB by PIL, without colour management; e.g. c.jpg",
+        "image folder F: 2 of 5 images are not square: centre-cropped to a square; e.g. a.png"]
+    assert conversion_lines({"e.png": found["e.png"]}, "F", square_target=False) == [
+        "F: 1 of 1 images do not have the target's aspect ratio: centre-cropped to it; e.g. e.png"]
+    assert conversion_lines({"b.png": found["b.png"]}, "F") == []

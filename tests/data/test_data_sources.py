@@ -245,3 +245,25 @@ def test_a_manifest_header_is_never_echoed(tmp_path):
         read_manifest(path)
     assert str(info.value) == (f"manifest {path}: line 1: missing column(s) image_id, label (header has: 1 other "
                                "column(s))")
+
+
+def test_folder_source_without_labels_reads_no_labels_csv(two_images):
+    (two_images / "labels.csv").write_text("file,label\nmissing.png,3\n")  # names no image: refused when read
+    with pytest.raises(ReproError, match="no image 'missing.png'"):
+        FolderSource(two_images)
+    src = FolderSource(two_images, size=4, use_labels=False)
+    assert src.labels_path is None and src.labels.tolist() == [-1, -1]
+
+
+def test_folder_source_check_files_prints_and_returns_one_line_per_conversion(tmp_path, capsys):
+    Image.new("RGB", (6, 4)).save(tmp_path / "wide.png")
+    Image.new("L", (4, 4)).save(tmp_path / "gray.png")
+    Image.new("RGB", (4, 4)).save(tmp_path / "plain.png")
+    lines = FolderSource(tmp_path, size=4).check_files()
+    assert lines == [f"image folder {tmp_path}: 1 of 3 images are grayscale (L): converted to RGB, the gray value "
+                     "copied to R, G and B; e.g. gray.png",
+                     f"image folder {tmp_path}: 1 of 3 images are not square: centre-cropped to a square; "
+                     "e.g. wide.png"]
+    assert capsys.readouterr().err.splitlines() == [f"[repro] {line}" for line in lines]
+    assert FolderSource(tmp_path, size=4).check_files(quiet=True) == lines
+    assert capsys.readouterr().err == ""
