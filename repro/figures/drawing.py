@@ -69,8 +69,8 @@ def fill_to_width(items: Sequence[str], width: float, fontsize: float, sep: str 
     wider than ``width`` keeps a line of its own. No items give ``""``.
     """
     lines: list[str] = []
-    for item in items:
-        if lines and text_width(lines[-1] + sep + item, fontsize) <= width:
+    for item in items:  # measured with the separator's end a break would leave, so that every line fits
+        if lines and text_width(lines[-1] + sep + item + sep.rstrip(), fontsize) <= width:
             lines[-1] += sep + item
         else:
             lines.append(item)

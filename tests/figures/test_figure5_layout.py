@@ -98,16 +98,34 @@ def test_figure5_nan_notes_count_every_dropped_row_of_their_panel(synthetic):
     assert labels[2].count("\n") >= 1  # the long TPN note is wrapped
 
 
+def test_text_width_is_what_the_canvas_draws():
+    """The measured width (points) matches the window extent of the same text drawn on the Agg canvas within 1%."""
+    from matplotlib.figure import Figure
+
+    from repro.figures.drawing import text_width
+
+    text = "NaN rows dropped: LRP 1"
+    assert text_width(text, 7) == pytest.approx(88.93, abs=0.01)  # DejaVu Sans, shipped with matplotlib
+    assert text_width("a\n" + text, 7) == text_width(text, 7)  # the widest line
+    fig = Figure(figsize=(4, 1), dpi=100)
+    drawn = fig.text(0.1, 0.5, text, fontsize=7)
+    renderer = _draw(fig)
+    assert drawn.get_window_extent(renderer).width * 72 / 100 == pytest.approx(text_width(text, 7), rel=0.01)
+
+
 def test_fill_to_width_breaks_only_after_separators_within_the_width():
-    """Greedy wrapping by measured width: each line fits (unless a single item is wider), items are never split."""
+    """Greedy wrapping by measured width: each line, with the comma a break leaves, fits (unless a single item is
+    wider); items are never split; joining the lines back gives the text."""
     from repro.figures.drawing import fill_to_width, text_width
 
     items = [f"M{i} {i}" for i in range(12)]
-    one = text_width("M0 0, M1 1, M2 2", 7)
-    assert 40 < one < 80  # points: about 0.55 em per character at 7 pt
-    text = fill_to_width(items, one + 0.01, 7, sep=", ")
+    width = text_width("M0 0, M1 1, M2 2,", 7) + 0.01
+    assert width == pytest.approx(62.65, abs=0.01)
+    text = fill_to_width(items, width, 7, sep=", ")
     lines = text.split("\n")
     assert lines == ["M0 0, M1 1, M2 2,", "M3 3, M4 4, M5 5,", "M6 6, M7 7, M8 8,", "M9 9, M10 10,", "M11 11"]
+    assert all(text_width(line, 7) <= width for line in lines)
     assert text.replace(",\n", ", ") == ", ".join(items)
+    assert fill_to_width("one two three".split(" "), text_width("one two", 7), 7) == "one two\nthree"
     assert fill_to_width(["a" * 50, "b"], 10, 7) == "a" * 50 + "\nb"  # a too-wide item keeps its own line
     assert fill_to_width([], 10, 7) == ""
