@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -37,6 +37,7 @@ from repro.results import (
 )
 from repro.runlock import holds_lock, run_lock
 from repro.stages import compute_chunk
+from repro.study import Study
 
 
 def open_model(cfg: StudyConfig, trust_code: bool = False):
@@ -68,57 +69,6 @@ def open_source(cfg: StudyConfig):
     from repro.data.imagenet import ImageNetSource
 
     return ImageNetSource(cfg.manifest, cfg.imagenet_dir, limit=cfg.num_images)
-
-
-@dataclass
-class Study:
-    """A run in directory ``out``: its config, model, image source and chunk plan."""
-
-    cfg: StudyConfig
-    out: Path
-    model: object = field(repr=False)
-    source: object = field(repr=False)
-    settings: str = ""
-    """Digest of the run's result-determining settings (:func:`repro.config.settings_digest`)."""
-    weights_id: str = ""
-    """The identity of the model's weights (:func:`repro.models.weights.weights_id`), part of every map's cache
-    key."""
-    methods: dict = field(default_factory=dict, repr=False)
-    """The method instances of the run (:func:`repro.stages.method_for`), created once each."""
-    progress: bool = False
-    """Show the per-chunk bars (maps per method, criteria forwards) below the chunk bar."""
-
-    def close(self) -> None:
-        """Stop worker processes of graph-mode methods."""
-        for m in self.methods.values():
-            close = getattr(m, "close", None)
-            if close is not None:
-                close()
-        self.methods.clear()
-
-    @property
-    def num_chunks(self) -> int:
-        return count_chunks(len(self.source.ids), self.cfg.chunk_size)
-
-    def my_chunks(self) -> list[int]:
-        """The chunks this shard computes: every N-th, starting at the shard index."""
-        i, n = self.cfg.shard
-        return [c for c in range(self.num_chunks) if c % n == i]
-
-    def chunk_indices(self, c: int) -> list[int]:
-        """Positions in the study's image list of the images of chunk ``c``."""
-        start = c * self.cfg.chunk_size
-        return list(range(start, min(start + self.cfg.chunk_size, len(self.source.ids))))
-
-    def verify(self, c: int) -> str:
-        """``""`` when chunk ``c`` is done and sound, else what is wrong (``"missing"`` if it was never written)."""
-        ids = [self.source.ids[i] for i in self.chunk_indices(c)]
-        return verify_chunk(self.out, c, self.settings, self.cfg.row_keys(), ids)[1]
-
-    def check_image_ids(self, ids: list[str]) -> None:
-        """Raise unless ``ids`` (all chunks' images in order) are the study's image list."""
-        if ids != list(self.source.ids):
-            raise ReproError(f"{self.out}: the chunks' images are not this study's {len(self.source.ids)} images")
 
 
 def check_labels(cfg: StudyConfig, source, num_classes: int) -> None:

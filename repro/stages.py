@@ -31,7 +31,7 @@ from repro.readings import READINGS, Reading
 from repro.results import result_row, write_example
 
 if TYPE_CHECKING:
-    from repro.pipeline import Study
+    from repro.study import Study
 
 SCORES: tuple[str, ...] = READINGS["score"]
 """The class scores a run reads (both from the same forwards), in row order

@@ -11,7 +11,7 @@ import pytest
 
 from repro.config import StudyConfig
 from repro.models import ImageModel, unit_preprocess
-from repro.pipeline import Study
+from repro.study import Study
 from repro.stages import compute_chunk, perturbation_baseline
 
 # two pixels, three channels; only channel 0 has weight: logit_0 = 2 x[p0] + 1 x[p1], logit_1 = -logit_0
