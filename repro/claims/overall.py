@@ -44,7 +44,7 @@ from repro.claims.stats import StatsMemo
 from repro.claims.winners import (
     FIGURE6_WINNERS, NECESSITY, SUFFICIENCY, four_winners, same_winner_shares, winner_codes, winner_frequencies,
 )
-from repro.vocabulary import BASELINES, CRITERION_LABELS, best_method, display_name
+from repro.vocabulary import CRITERION_LABELS, best_method, display_name
 
 
 PoolRule = Callable[[ClaimSpec, StatsMemo, list[str]], Outcome]
@@ -63,7 +63,7 @@ def _over_pool(rule_fn: PoolRule) -> Callable[[ClaimSpec, StatsMemo], Outcome]:
 
 
 def _pool_words(spec: ClaimSpec) -> str:
-    return names(spec.others) if spec.others else f"the attribution methods present, {names(BASELINES)} excluded"
+    return names(spec.others) if spec.others else "the paper's seven attribution methods present in the table"
 
 
 def _describe_no_method_best_on_all(spec: ClaimSpec) -> str:

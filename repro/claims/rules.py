@@ -3,7 +3,7 @@
 A record (see :mod:`repro.claims.section42`) holds what the paper says and what is compared: the quoted
 sentence and its lines, the criteria, the methods the claim is about (``winners``: claimed better, or for the
 "not better" / "worse" rules the methods claimed not better / worse), the methods they are compared with
-(``others``; by default every attribution method of :data:`~repro.vocabulary.ATTRIBUTION_METHODS` not among the
+(``others``; by default every attribution method of :data:`~repro.vocabulary.PAPER_METHODS` not among the
 winners, so a group is written once), the name of its rule and the rule's settings (``params``). The rule
 evaluates the record (:func:`evaluate_claim`) and also writes the statement of what is tested from it
 (:attr:`Rule.describe`), so the text cannot drift from the computation.
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from repro.claims.paired import ALPHA, PairedTest, all_rejected, holm
 from repro.claims.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, MethodStats, StatsMemo
-from repro.vocabulary import ATTRIBUTION_METHODS, CRITERION_LABELS, LOWER_IS_BETTER, display_name
+from repro.vocabulary import CRITERION_LABELS, LOWER_IS_BETTER, PAPER_METHODS, display_name
 
 if TYPE_CHECKING:
     from repro.results import ResultsTable
@@ -142,7 +142,7 @@ class ClaimSpec:
         criteria: result columns the claim is about (``"n_ord"``, ``"one_minus_s_ord"``, ...).
         winners: the methods the claim is about, in the paper's order.
         others: the methods they are compared with; ``None`` (default) means every attribution method not among
-            ``winners`` (:data:`~repro.vocabulary.ATTRIBUTION_METHODS` order), computed here.
+            ``winners`` (:data:`~repro.vocabulary.PAPER_METHODS`, the paper's seven, in its order), computed here.
         params: rule-specific settings (names declared by the rule).
         lines: where the sentence is in ``paper.txt`` (``"L813-815"``).
         ref: the claim's label in the claims inventory (``"C1a"``), and notes.
@@ -171,7 +171,7 @@ class ClaimSpec:
         if not self.group:
             object.__setattr__(self, "group", self.id)
         if self.others is None:
-            object.__setattr__(self, "others", tuple(m for m in ATTRIBUTION_METHODS if m not in self.winners))
+            object.__setattr__(self, "others", tuple(m for m in PAPER_METHODS if m not in self.winners))
         if self.rule not in RULES:
             raise ValueError(f"claim {self.id!r}: unknown rule {self.rule!r}; known: {', '.join(RULES)}")
         spec_rule = RULES[self.rule]
@@ -226,12 +226,11 @@ def resolved(spec: ClaimSpec, memo: StatsMemo) -> ClaimSpec:
 
 def compared_methods(spec: ClaimSpec, memo: StatsMemo) -> list[str]:
     """The methods a record compares: its ``winners`` and ``others``, or for a rule over every method (``others``
-    empty) the attribution methods of the table, baselines excluded."""
-    from repro.vocabulary import BASELINES
-
+    empty) the paper's methods (:data:`~repro.vocabulary.PAPER_METHODS`) present in the table; a method outside
+    the paper's seven never enters a claim."""
     named = [*spec.winners, *spec.others]
-    return named if spec.others else [*named, *(m for m in memo.table.methods
-                                                if m not in BASELINES and m not in named)]
+    return named if spec.others else [*named, *(m for m in PAPER_METHODS
+                                                if m in memo.table.methods and m not in named)]
 
 
 def _untestable(spec: ClaimSpec, memo: StatsMemo) -> Outcome | None:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from repro.claims import between, overall, within  # noqa: F401  (registers the rules)
 from repro.claims.rules import ClaimSpec
-from repro.vocabulary import CRITERIA, WINNER_CRITERIA
+from repro.vocabulary import CRITERIA, PAPER_METHODS, WINNER_CRITERIA
 
 SM, IG, SG, DL, LRP, GB, GC = ("saliency", "integrated_gradients", "smoothgrad", "deeplift", "lrp",
                                "guided_backprop", "gradcam")
@@ -42,8 +42,8 @@ TPN_WINNERS = (SM, IG, SG)
 """Section 4.2: better proportionality for necessity (TPN)."""
 TPS_WINNERS = (LRP, GB)
 """Section 4.2: better proportionality for sufficiency (TPS)."""
-MAJORITY_OF_SIX = 4
-""""Good" / "poor": better / worse than 4 of the 6 other methods."""
+MAJORITY_OF_SIX = (len(PAPER_METHODS) - 1) // 2 + 1
+""""Good" / "poor": better / worse than a majority of the other methods of the paper (4 of its 6 others)."""
 
 _C3 = "But clearly, no evaluated method is significantly better than others on all criteria at the same time."
 

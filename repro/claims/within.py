@@ -34,7 +34,7 @@ import numpy as np
 from repro.claims.paired import LOWER_IS_BETTER_ALL
 from repro.claims.rules import ClaimSpec, Outcome, holm_family, names, rejected, rule
 from repro.claims.stats import StatsMemo
-from repro.vocabulary import ATTRIBUTION_METHODS, CRITERION_LABELS, display_name, ordered_methods
+from repro.vocabulary import CRITERION_LABELS, PAPER_METHODS, display_name, ordered_methods
 
 RAW: dict[str, str] = {"n_ord": "n_ord", "s_ord": "neg_s_ord", "one_minus_s_ord": "neg_s_ord", "tpn": "tpn",
                        "tps": "tps"}
@@ -109,7 +109,7 @@ def tp_groups(spec: ClaimSpec, memo: StatsMemo) -> ClaimSpec:
     if memo.tp_claims == "between":
         return ClaimSpec(rule="better_than_all", criteria=spec.criteria, others=spec.others, **common)
     (criterion,) = spec.criteria
-    pool = [m for m in ATTRIBUTION_METHODS if m in memo.table.methods or m in spec.winners]
+    pool = [m for m in PAPER_METHODS if m in memo.table.methods or m in spec.winners]
     return ClaimSpec(rule="rank_within", criteria=(criterion, spec.params["versus"]),
                      others=tuple(m for m in pool if m not in spec.winners),
                      params={"pairs": ((criterion, spec.params["versus"]),)}, **common)
