@@ -238,13 +238,26 @@ def _untestable(spec: ClaimSpec, memo: StatsMemo) -> Outcome | None:
     finite values on one of its criteria, else ``None``."""
     missing = memo.missing([*spec.winners, *spec.others])
     if missing:
-        return Outcome(None, f"not testable: method(s) {', '.join(missing)} missing from the table")
+        return Outcome(None, f"not testable: method(s) {names(missing)} missing from the table")
     stats = [s for c in spec.tested_criteria for s in memo.stats(c, compared_methods(spec, memo)).values()]
-    short = [f"{display_name(s.method)} has {s.n} finite {CRITERION_LABELS[s.criterion]} value(s)"
-             for s in stats if s.n < MIN_IMAGES]
+    short = [s for s in stats if s.n < MIN_IMAGES]
     if short:
-        return Outcome(None, f"not testable: {'; '.join(short)} (at least {MIN_IMAGES} images needed)", stats=stats)
+        return Outcome(None, f"not testable: {too_few_values(short)} (at least {MIN_IMAGES} images needed)",
+                       stats=stats)
     return None
+
+
+def too_few_values(short: Sequence[MethodStats]) -> str:
+    """Which methods have how many finite values of which criteria, grouped so a table of few images reads in one
+    line: ``"GradCAM has 0 finite N-Ord value(s)"``, ``"SM, SG, GradCAM have 4 finite N-Ord, TPN value(s)"``."""
+    by_method: dict[tuple[int, tuple[str, ...]], list[str]] = {}
+    for method in dict.fromkeys(s.method for s in short):
+        mine = [s for s in short if s.method == method]
+        for n in dict.fromkeys(s.n for s in mine):
+            criteria = tuple(CRITERION_LABELS[s.criterion] for s in mine if s.n == n)
+            by_method.setdefault((n, criteria), []).append(method)
+    return "; ".join(f"{names(methods)} {'has' if len(methods) == 1 else 'have'} {n} finite {', '.join(criteria)} "
+                     f"value(s)" for (n, criteria), methods in by_method.items())
 
 
 def evaluate_claims(table: "ResultsTable", claims: Sequence[ClaimSpec] | None = None,
