@@ -43,7 +43,7 @@ embedded-model: $(STAMP)  ## retrain the embedded model shipped in repro/embedde
 notebook: $(STAMP)  ## execute notebooks/walkthrough.ipynb against $(OUT)
 	REPRO_RESULTS=$(OUT) $(PY) -m repro.notebook notebooks/walkthrough.ipynb
 
-bench: $(STAMP)  ## write benchmarks/RESULTS.md against the peers Xplique and Quantus (~10 min)
+bench: $(STAMP)  ## write benchmarks/RESULTS.md against the peers Xplique and Quantus (~32 min on 2 cores, per benchmarks/RESULTS.md: sections 1-4 150 s, section 5 1791 s)
 	$(PY) benchmarks/run.py --out benchmarks/RESULTS.md
 
 clean:  ## remove .venv and results

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/run.py --out benchmarks/RESULTS.md      # everything (~10 min + ~30-45 min for section 5)
+    python benchmarks/run.py --out benchmarks/RESULTS.md      # everything (~32 min on 2 cores: sections 1-4 150 s, section 5 1791 s)
     python benchmarks/run.py --quick --out /tmp/r.md           # smoke run: tiny sizes, no VGG16
     python benchmarks/run.py --skip-vgg16 --skip-peers ...     # parts only
     python benchmarks/run.py --only-sampling --out benchmarks/RESULTS.md   # section 5 alone, spliced into the report

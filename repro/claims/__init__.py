@@ -14,7 +14,9 @@ under one reading or several, and the toy examples of Section 3 recomputed throu
 * :mod:`repro.claims.across`: :func:`readings_report`, every claim under each reading, robust or flipped;
 * :mod:`repro.claims.stability`: how often each verdict survives resampling the images, and from how many images
   on it is stable;
-* :mod:`repro.claims.provenance`: the model and data a report rests on, and the class of each image.
+* :mod:`repro.claims.provenance`: the model and data a report rests on, and the class of each image;
+* :mod:`repro.claims.paper_lines`: what the line references (``L813-815``) index, ``paper.txt``, and the section
+  of the paper each one is in, which ``claims.md`` prints beside it.
 
 Usage::
 

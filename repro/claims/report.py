@@ -8,7 +8,9 @@ the views of several readings, the readings table (:mod:`repro.claims.across`). 
 * :meth:`ClaimsReport.summary`: a few lines for the terminal, one per check and the overall verdict;
 * :meth:`ClaimsReport.to_dict`: the JSON of ``claims.json`` (every number, NaN written as ``null``);
 * :meth:`ClaimsReport.to_markdown`: ``claims.md``, a summary table, each claim's numbers, the untestable claims,
-  the toys, then the readings table.
+  the toys, then the readings table. Its top paragraph says which text the line references index
+  (:data:`repro.claims.paper_lines.LINES_NOTE`: ``paper.txt``, not shipped), and every reference is printed with the
+  section of the paper it is in (:func:`repro.claims.paper_lines.cite_all`).
 
 Exit code (:attr:`ClaimsReport.exit_code`): 1 when a check fails on the paper profile or with ``strict``; the
 embedded profile is not the paper's setting and only reports.
@@ -25,6 +27,7 @@ import numpy as np
 
 from repro.claims.across import ReadingsReport, View, readings_report
 from repro.claims.paired import ALPHA, LABELS
+from repro.claims.paper_lines import LINES_NOTE, cite_all
 from repro.claims.provenance import Provenance, image_classes, provenance
 from repro.claims.rules import MIN_IMAGES, Claim, ClaimSpec, evaluate_claims, evaluate_with
 from repro.claims.section42 import CLAIMS, NOT_TESTABLE, Untestable, about_another_model
@@ -411,7 +414,7 @@ def _markdown(report: ClaimsReport) -> str:
         f"# {TITLE}", "",
         f"Results: `{report.results_dir}` (profile **{report.profile}**, reading **{report.reading}**), "
         f"{report.num_rows} rows, {report.num_images} images, methods: "
-        f"{', '.join(display_name(m) for m in report.methods)}.", "",
+        f"{', '.join(display_name(m) for m in report.methods)}.", "", LINES_NOTE, "",
         *_provenance_lines(report), *_conventions(report), *_flag_lines(report),
     ]
     groups, counts = report.statements(), report.statement_counts()
@@ -426,11 +429,12 @@ def _markdown(report: ClaimsReport) -> str:
     rows = []
     for g in groups:
         for k, c in enumerate(g.claims):
-            rows.append([f"`{g.group}`" if k == 0 else "", f"`{c.id}`", c.lines, report.verdict_text(c),
+            rows.append([f"`{g.group}`" if k == 0 else "", f"`{c.id}`", cite_all(c.lines), report.verdict_text(c),
                          _significant(c), _stability_text(report, c.id), *_class_cells(report, c.id), c.detail])
     for c in report.claims:
         if c.inferred:
-            rows.append(["(project's inference)", f"`{c.id}`", c.lines, report.verdict_text(c), _significant(c),
+            rows.append(["(project's inference)", f"`{c.id}`", cite_all(c.lines), report.verdict_text(c),
+                         _significant(c),
                          _stability_text(report, c.id), *_class_cells(report, c.id), c.detail])
     rows += [["(toy)", f"`{t.id}`", "", verdict(t.holds), "", "", *([""] * len(class_names)), t.statement]
              for t in report.toys]
@@ -452,8 +456,8 @@ def _markdown(report: ClaimsReport) -> str:
                       "verdicts say how these methods rank here, not whether the paper measured its ranking right."]
     for c in report.claims:
         lines += ["", f"## `{c.id}`: {report.verdict_text(c)}", "", f"> {c.paper}", "",
-                  f"({c.lines}; {c.ref}; rule `{c.rule}`" + ("; the project's inference, not a statement of the "
-                                                            "paper" if c.inferred else "") + ")", "",
+                  cite_all(f"({c.lines}; {c.ref}; rule `{c.rule}`" + ("; the project's inference, not a statement "
+                                                                     "of the paper" if c.inferred else "") + ")"), "",
                   f"Tested: {c.statement}.", ""]
         if report.other_model(c.id):
             lines += [f"About another model: {report.other_model(c.id)}.", ""]
@@ -476,12 +480,13 @@ def _markdown(report: ClaimsReport) -> str:
                                                else "") + (f"; stability {stable}." if stable else "."))
     lines += ["", "## Statements that cannot be tested", ""]
     lines += md_table(["claim", "lines", "quote", "why not"],
-                      [[f"`{u.id}` ({u.ref})", u.lines, u.paper, u.reason] for u in report.not_testable])
+                      [[f"`{u.id}` ({cite_all(u.ref)})", cite_all(u.lines), u.paper, cite_all(u.reason)]
+                       for u in report.not_testable])
     if report.toys:
         lines += ["", "## Toy examples, recomputed through the criteria engine", ""]
         for t in report.toys:
             lines += [f"### `{t.id}`: {verdict(t.holds)}", "", f"> {t.paper}", "", f"Tested: {t.statement}.", "",
-                      f"Provenance: {t.provenance}", "",
+                      f"Provenance: {cite_all(t.provenance)}", "",
                       f"- expected: `{t.expected}`", f"- computed: `{map_floats(t.computed, lambda v: round(v, 6))}`",
                       ""]
     failed = report.failed
@@ -491,7 +496,8 @@ def _markdown(report: ClaimsReport) -> str:
               "Every default is a decision; the other side's strongest argument stands beside it "
               "(docs/criteria.md and docs/methods.md give the paper's lines in full).", ""]
     lines += md_table(["setting", "default", "why the default", "the other side's strongest case"],
-                      [[f"`{name}`", f"`{value}`", why, against] for name, value, why, against in case_rows()])
+                      [[f"`{name}`", f"`{value}`", cite_all(why), cite_all(against)]
+                       for name, value, why, against in case_rows()])
     if report.readings is not None:
         lines += ["", report.readings.to_markdown().rstrip("\n")]
     return "\n".join(lines) + "\n"

@@ -4,8 +4,8 @@ NaN rows are dropped and counted under each panel: one note per panel, ``NaN row
 (:data:`NAN_NOTE_PREFIX`), wrapped after a method's count to the panel's share of the figure width
 (:data:`PANEL_TEXT_SHARE`), so that the notes of many methods in neighbouring panels never run into each other.
 When a few outliers lie far above every whisker (e.g. TPN divided by a tiny penalty r), the axis stops above the
-whiskers (:func:`axis_top`) and the panel title gives how many points are cut and the maximum. The axis is scaled to the attribution methods: values of the Random baseline
-above it are cut and counted the same way.
+whiskers (:func:`axis_top`) and the panel title gives how many points are cut and the maximum. The axis is scaled
+to the attribution methods: values of the Random baseline above it are cut and counted the same way.
 
 When the table holds the error estimates (:data:`repro.results.ESTIMATE_COLUMNS`), each panel's title ends with how
 far its drawn values may be from exact mode (:func:`sampling_note`): the largest ``*_err`` estimate of that

@@ -33,11 +33,12 @@ def test_check_claims_writes_standard_json_and_markdown(synthetic, tmp_path):
     assert data["claim_readings"] == {"tp_claims": "between", "relative_claims": "all"} and data["reading"] == "score=probability"
     text = (out / "claims.md").read_text()
     assert "DeepLIFT has shown relatively better Necessity Ordering" in text and "| DeepLIFT | 20 | 0 | 0.25 |" in text
-    assert "(L813-815; C1a (relative_claims=all); rule `better_than_all`)" in text
+    assert "(L813-815, §4.2 Evaluate on the datasets; C1a (relative_claims=all); rule `better_than_all`)" in text
     assert "Lower is better for N-Ord, 1 - S-Ord, TPN, TPS; higher is better for S-Ord." in text
     assert "**One sign convention for every effect size: r > 0 supports the claim**" in text
     assert "Holm within each claim's family" in text
-    assert "## Statements that cannot be tested" in text and "`sm_pool_not_sufficient` (C5) | L827-831" in text
+    assert "## Statements that cannot be tested" in text
+    assert "`sm_pool_not_sufficient` (C5) | L827-831 (§4.2 Evaluate on the datasets) |" in text
     assert "**0 of 17 checks do not hold**" in text and "## Claims under each reading" not in text
     # each paper statement once: C3's two tests are one statement, SmoothGrad's median claim is an inference
     assert "**15 of 15 statements of the paper hold**" in text
@@ -165,3 +166,63 @@ def test_claims_about_the_papers_vgg16_ranking_are_tested_and_flagged_on_other_p
     paper = synthetic.results_dir(tmp_path / "paper", profile="paper", examples=0)
     check_claims(paper, resamples=20, toys=False)
     assert not any(c["about_another_model"] for c in json.loads((paper / "claims.json").read_text())["claims"])
+
+
+def test_every_line_reference_in_claims_md_names_its_section(synthetic, tmp_path):
+    """claims.md says once, at the top, which text its L-numbers index (paper.txt of arXiv:2002.07985, not shipped),
+    and every reference after that names the section of the paper its first line is in, so that a reader can find
+    it in any copy of the paper: the claims' lines and notes, the untestable ones, the toys' provenance and the
+    readings argued both ways."""
+    import re
+
+    from repro.claims.paper_lines import LINES_NOTE, section_of, sections_of
+
+    out = synthetic.results_dir(tmp_path / "run", examples=0)
+    check_claims(out, resamples=20, toys=True)
+    text = (out / "claims.md").read_text()
+    head, rest = text.split("## What these verdicts rest on", 1)
+    assert text.count(LINES_NOTE) == 1 and LINES_NOTE in head  # stated once, before anything it explains
+    assert "`paper.txt`" in LINES_NOTE and "arXiv:2002.07985" in LINES_NOTE and "not shipped" in LINES_NOTE
+    body = text.replace(LINES_NOTE, "")
+    found = list(re.finditer(r"\bL(\d+)(?:-(\d+))?\b", body))
+    assert len(found) >= 55  # 17 claims x 2, 9 untestable, 2 toys, the notes and the readings' cases
+    unnamed = []
+    for m in found:
+        label = sections_of(int(m.group(1)), int(m.group(2)) if m.group(2) else None)
+        after = body[m.end():m.end() + len(label) + 2]
+        if after not in (f" ({label}", f", {label}"):
+            unnamed.append(body[max(0, m.start() - 30):m.end() + 40])
+    assert unnamed == []
+    # the forms, on real lines of claims.md (the sections checked against paper.txt below)
+    assert "| L813-815 (§4.2 Evaluate on the datasets) |" in body
+    assert "| L1130-1131 (Appendix III; Figure 7 caption) |" in body
+    assert "| L949-951 (§6 Conclusion) |" in body and "abstract L23-26 (Abstract), introduction L87-91" in body
+    assert "Provenance: printed (L221-241, §2.3 Evaluation Criteria): Table 1's scores" in body
+    assert "(L496, §3.4 Sufficiency Ordering)" in body
+    assert (section_of(803), section_of(804), section_of(1133)) == (
+        "§4.1 Implementation of Proportionality", "§4.2 Evaluate on the datasets", "Appendix III")
+    assert sections_of(800, 810) == "§4.1 Implementation of Proportionality to §4.2 Evaluate on the datasets"
+
+
+def test_line_reference_sections_are_the_headings_of_paper_txt(paper_text):
+    """Each section of repro.claims.paper_lines starts at its heading in paper.txt, and every heading of the text
+    (numbered sections, Abstract, the appendices) is one of them; the claims then fall in the sections the report's
+    title names (4.2, 4.3 and the conclusion), Figure 7's caption in Appendix III and the one sentence of Section 5
+    in Section 5."""
+    import re
+    from collections import Counter
+
+    from repro.claims.paper_lines import SECTIONS, section_of
+
+    lines = paper_text.split("\n")
+    heading = re.compile(r"^(\d\.(\d\.)? [A-Z].*|Appendix( [IV]+)?(: .*)?|Abstract)$")
+    headings = [(i, line.strip()) for i, line in enumerate(lines, 1) if heading.match(line.strip())]
+    assert headings == [(start, printed) for start, printed, _ in SECTIONS]
+    assert len(headings) == 22 and headings[14] == (804, "4.2. Evaluate on the datasets")
+
+    def sections(specs) -> Counter:
+        return Counter(section_of(int(re.match(r"L(\d+)", spec.lines).group(1))) for spec in specs)
+
+    assert sections(CLAIMS) == {"§4.2 Evaluate on the datasets": 15, "§6 Conclusion": 2}
+    assert sections(NOT_TESTABLE) == {"§4.3 Evaluate with one instance": 4, "§4.2 Evaluate on the datasets": 2,
+                                      "Appendix III": 1, "§5 Related Work": 1, "§6 Conclusion": 1}

@@ -15,8 +15,9 @@ from repro.results import ResultsTable
 
 def _crowded_rows(synthetic, estimates: bool) -> list[dict]:
     """The synthetic rows (LRP NaN on img_00 in every criterion) with NaN rows for seven methods in TPN (6 images
-    each), five in TPS (12 each) and three more in N-Ord (2 each); with ``estimates`` also error estimates whose notes are the longest
-    (below plot resolution) and one far outlier in TPN, so that its title says how many points are cut."""
+    each), five in TPS (12 each) and three more in N-Ord (2 each); with ``estimates`` also error estimates whose
+    notes are the longest (below plot resolution) and one far outlier in TPN, so that its title says how many
+    points are cut."""
     rows = synthetic.rows()
     for row in rows:
         i = int(row["image_id"][-2:])
@@ -68,10 +69,13 @@ def test_figure5_texts_do_not_overlap(synthetic, tmp_path, estimates):
     source = figure5_source(run, len(table.image_ids)) + ", read from /home/user/" + "a_long_folder_name/" * 6
     fig = figure5_figure(table, source)
     texts = _texts(fig, _draw(fig))
-    notes = [t.get_text() for t, _, _ in texts if t.get_text().startswith("NaN rows dropped")]
+    drawn = [t.get_text() for t, _, _ in texts]
+    notes = [text for text in drawn if text.startswith("NaN rows dropped")]
     assert len(notes) == 4  # every panel: LRP's synthetic NaN row (img_00) is NaN in every criterion
-    assert any(t.get_text().count("\n") >= 1 for t, _, _ in texts if "value(s) above the axis" in t.get_text()) \
-        == estimates
+    assert fig.get_suptitle() in drawn and fig.get_supxlabel() in drawn and "score (lower is better)" in drawn
+    assert all(ax.get_title() in drawn for ax in fig.axes)
+    assert sum(axis is not None for _, _, axis in texts) >= 4 * 8 + 4 * 4  # 8 methods and >= 4 y ticks per panel
+    assert ("value(s) above the axis" in fig.axes[2].get_title()) == estimates  # Random's far TPN is cut
     figure_box = fig.bbox
     for t, box, _ in texts:
         assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1, f"{t.get_text()!r} leaves the figure: {box}"
