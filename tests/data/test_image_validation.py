@@ -4,7 +4,6 @@ folder, in an ImageNet tree, and through `repro reproduce --profile custom` (exi
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -115,13 +114,11 @@ def test_imagenet_files_are_named_relative_to_the_directory(tmp_path):
     assert [i for i, _ in bad] == [rows[1].image_id] and "damaged or truncated" in bad[0][1]
 
 
-def test_forty_small_images_are_checked_well_under_a_second(tmp_path):
+def test_forty_small_images_are_all_checked_and_pass(tmp_path):
+    """(5 ms on the 2-core machine: README; timings live in benchmarks and notes, not in asserts.)"""
     for i in range(40):
         _noise(tmp_path / f"p{i:02d}.png", shape=(64, 64, 3), seed=i)
-    source = FolderSource(tmp_path)
-    start = time.perf_counter()
-    source.check_files()
-    assert time.perf_counter() - start < 0.5
+    assert FolderSource(tmp_path).check_files() == []  # no conversion, nothing unreadable
 
 
 def _model_file(path: Path) -> Path:
@@ -138,10 +135,11 @@ def _model_file(path: Path) -> Path:
 
 
 def test_a_custom_run_names_every_bad_image_before_any_work(tmp_path, capsys, monkeypatch):
+    import repro.pipeline
     from repro.cli import main
-    import repro.stages
 
-    monkeypatch.setattr(repro.stages, "compute_chunk", lambda *a, **k: pytest.fail("a chunk was computed"))
+    # the name the pipeline calls (patching repro.stages would leak into a pipeline first imported here)
+    monkeypatch.setattr(repro.pipeline, "compute_chunk", lambda *a, **k: pytest.fail("a chunk was computed"))
     images = tmp_path / "imgs"
     images.mkdir()
     for i in range(4):
