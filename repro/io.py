@@ -269,9 +269,9 @@ def load_array(path: str | os.PathLike, what: str, allow_npz: bool = False) -> n
         raise ReproError(f"{path}: cannot read {what} ({exc.__class__.__name__}: {exc})") from None
 
 
-def file_digest(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """SHA-1 of a file's bytes (hex), read in blocks."""
-    h = hashlib.sha1()
+def file_digest(path: str | os.PathLike, algorithm: str = "sha1", chunk: int = 1 << 20) -> str:
+    """The ``algorithm`` (:mod:`hashlib` name; default SHA-1) digest of a file's bytes (hex), read in blocks."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         while block := f.read(chunk):
             h.update(block)

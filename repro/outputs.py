@@ -18,13 +18,12 @@ damaged table is said to be unverified.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Iterable
 
 from repro.errors import ReproError
-from repro.io import atomic_write_json
+from repro.io import atomic_write_json, file_digest
 
 STAMP = ".finished"
 """The stamp's file name in a run directory."""
@@ -40,12 +39,8 @@ CLAIMS_FILES: tuple[str, ...] = ("claims.md", "claims.json")
 
 
 def file_sha256(path: str | Path) -> str:
-    """SHA-256 (hex) of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+    """SHA-256 (hex) of a file's bytes, the digest the stamp records (:func:`repro.io.file_digest`)."""
+    return file_digest(path, "sha256")
 
 
 def read_stamp(out: str | Path) -> dict | None:
@@ -107,8 +102,7 @@ def results_problem(out: str | Path) -> str:
     from its chunks: edited or damaged after the run)."""
     from repro.config import config_from_record, settings_digest
     from repro.io import read_json
-    from repro.results import concat_tables, results_text
-    from repro.results.chunks import count_chunks, verify_chunk
+    from repro.results.chunks import UnsoundChunk, assembled_text, count_chunks
 
     out = Path(out)
     if not (out / "config.json").is_file() or not (out / "chunks").is_dir():
@@ -120,13 +114,11 @@ def results_problem(out: str | Path) -> str:
         settings, row_keys = settings_digest(record), cfg.row_keys()
     except (ReproError, KeyError, TypeError, ValueError) as exc:
         return f"its config.json cannot be read ({exc})"
-    tables = []
-    for c in range(num_chunks):
-        table, problem = verify_chunk(out, c, settings, row_keys)
-        if table is None:
-            return f"chunk {c} of the run is {problem}" if problem == "missing" else f"chunk {c}: {problem}"
-        tables.append(table)
-    if (out / "results.csv").read_text(encoding="utf-8") != results_text(concat_tables(tables)):
+    try:
+        text, _ = assembled_text(out, num_chunks, settings, row_keys)
+    except UnsoundChunk as exc:
+        return f"chunk {exc.chunk} of the run is missing" if exc.missing else f"chunk {exc.chunk}: {exc.problem}"
+    if (out / "results.csv").read_bytes() != text.encode("utf-8"):
         return "it differs from the table its verified chunks assemble to (edited or damaged after the run)"
     return ""
 

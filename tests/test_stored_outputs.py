@@ -14,7 +14,8 @@ import pytest
 from conftest import run_small, skip_figures
 from repro.cli import main
 from repro.figures import draw_all as DRAW_ALL  # the real one, taken before any test replaces it
-from repro.outputs import STAMP, results_problem, stale_parts, file_sha256
+from repro.outputs import STAMP, file_sha256, results_problem, stale_parts
+from test_cache import flip_a_byte_of_the_map
 
 pytestmark = pytest.mark.usefixtures("without_figures")
 
@@ -24,18 +25,12 @@ def finished(small_run, tmp_path) -> Path:
     return Path(shutil.copytree(small_run, tmp_path / "run"))
 
 
-def flip_a_map_byte(path: Path) -> None:
-    from test_cache import flip_a_byte_of_the_map
-
-    flip_a_byte_of_the_map(path)
-
-
 def test_a_flipped_byte_in_a_cached_map_is_named_recomputed_and_the_table_is_identical(small_run, finished,
                                                                                       capsys):
     maps = sorted((finished / "maps").rglob("saliency/*.npz"))
     assert maps, "the run caches its maps"
     damaged = maps[0]
-    flip_a_map_byte(damaged)
+    flip_a_byte_of_the_map(damaged)
     for name in ("chunk_00000.csv", "chunk_00000.json", "chunk_00001.csv", "chunk_00001.json"):
         (finished / "chunks" / name).unlink()  # so every map is read back
     (finished / "results.csv").unlink()

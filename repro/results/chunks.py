@@ -166,6 +166,31 @@ def chunk_image_ids(out: str | os.PathLike, c: int) -> list[str]:
     return list(json.loads(manifest_path(out, c).read_text(encoding="utf-8"))["image_ids"])
 
 
+class UnsoundChunk(ReproError):
+    """A chunk that is missing or fails :func:`verify_chunk`; the message names its file and the problem."""
+
+    def __init__(self, out: str | os.PathLike, chunk: int, problem: str) -> None:
+        self.chunk, self.problem, self.missing = chunk, problem, problem == "missing"
+        super().__init__(f"{chunk_path(out, chunk)}: {problem}; delete it and rerun to recompute it")
+
+
+def assembled_text(out: str | os.PathLike, num_chunks: int, settings: str, row_keys: Sequence[RowKey]
+                   ) -> tuple[str, list[str]]:
+    """The ``results.csv`` text the verified chunk tables join to in chunk order, and their image ids.
+
+    Raises:
+        UnsoundChunk: the first chunk that is missing or fails its check.
+    """
+    tables, ids = [], []
+    for c in range(num_chunks):
+        table, problem = verify_chunk(out, c, settings, row_keys)
+        if table is None:
+            raise UnsoundChunk(out, c, problem)
+        tables.append(table)
+        ids += chunk_image_ids(out, c)
+    return results_text(concat_tables(tables)), ids
+
+
 def assemble_results(out: str | os.PathLike, num_chunks: int, settings: str, row_keys: Sequence[RowKey],
                      image_ids_check: Callable[[list[str]], None] | None = None) -> Path | None:
     """Join the verified chunk tables in chunk order into ``OUT/results.csv`` (atomically) when all exist.
@@ -180,18 +205,14 @@ def assemble_results(out: str | os.PathLike, num_chunks: int, settings: str, row
         ReproError: a chunk fails verification (the message names its file and the problem).
     """
     out = Path(out)
-    tables, ids = [], []
-    for c in range(num_chunks):
-        table, problem = verify_chunk(out, c, settings, row_keys)
-        if problem == "missing":
+    try:
+        text, ids = assembled_text(out, num_chunks, settings, row_keys)
+    except UnsoundChunk as exc:
+        if exc.missing:
             return None
-        if table is None:
-            raise ReproError(f"{chunk_path(out, c)}: {problem}; delete it and rerun to recompute it")
-        tables.append(table)
-        ids += chunk_image_ids(out, c)
+        raise
     if image_ids_check is not None:
         image_ids_check(ids)
-    text = results_text(concat_tables(tables))
     target = out / "results.csv"
     if not target.is_file() or target.read_bytes() != text.encode("utf-8"):  # bytes: a "\r" in a cell stays one
         atomic_write_text(target, text)
